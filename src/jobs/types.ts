@@ -1,0 +1,93 @@
+/** The kinds of failure a Result can carry (DESIGN.md). */
+export const ERROR_KINDS = [
+  'timeout',
+  'network',
+  'http_status',
+  'too_large',
+  'redirect_loop',
+  'robots',
+  'blocked_target',
+  'cancelled',
+  'deadline',
+  'invalid_content',
+] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+export type JobMode = 'settle' | 'failFast';
+export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out';
+export const TERMINAL_STATUSES: readonly JobStatus[] = [
+  'completed',
+  'failed',
+  'cancelled',
+  'timed_out',
+];
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** A validated job, defaults applied: what the coordinator stores and the shards obey. */
+export interface JobSpec {
+  concurrency: number;
+  perHostConcurrency: number;
+  timeoutMs: number;
+  deadlineMs: number | null;
+  retry: RetryPolicy;
+  mode: JobMode;
+  maxBytes: number;
+  respectRobots: boolean;
+  extract: { selectors: Record<string, string> };
+  callbackUrl: string | null;
+}
+
+export interface ResultError {
+  kind: ErrorKind;
+  message: string;
+}
+
+/** One URL's final outcome, exactly as the API returns it. */
+export interface Result {
+  url: string;
+  finalUrl: string | null;
+  ok: boolean;
+  status: number | null;
+  contentType: string | null;
+  title: string | null;
+  links: number;
+  bytes: number;
+  attempts: number;
+  durationMs: number;
+  fetchedAt: string | null;
+  data: Record<string, string | null> | null;
+  error: ResultError | null;
+}
+
+export interface JobCounts {
+  total: number;
+  queued: number;
+  inFlight: number;
+  retrying: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+}
+
+export interface JobStats {
+  p50Ms: number | null;
+  p95Ms: number | null;
+  bytes: number;
+}
+
+export interface JobView {
+  id: string;
+  status: JobStatus;
+  mode: JobMode;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  deadlineAt: string | null;
+  counts: JobCounts;
+  stats: JobStats;
+}

@@ -1,0 +1,20 @@
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        // Tests scrape the local origin of test/origin, so loopback targets are allowed here.
+        bindings: { API_TOKEN: 'test-token', ALLOW_PRIVATE_TARGETS: 'true' },
+      },
+    }),
+  ],
+  test: {
+    globalSetup: ['./test/global-setup.ts'],
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+  },
+});
