@@ -1,6 +1,8 @@
-import { Hono } from 'hono';
+import { buildApp } from './app';
 
-const app = new Hono<{ Bindings: Env }>();
-app.get('/', (c) => c.json({ name: 'scrape-fanout' }));
+export { FetchShard } from '../durable-objects/fetch-shard';
+export { JobCoordinator } from '../durable-objects/job-coordinator';
+
+const app = buildApp();
 
 export default { fetch: app.fetch } satisfies ExportedHandler<Env>;

@@ -1,7 +1,11 @@
 import type { TestProject } from 'vitest/node';
+import { startOrigin } from './origin/server.ts';
 
-export default function setup(project: TestProject) {
-  project.provide('originPort', 0);
+/** Starts the local test origin for the whole run and tells the tests its port. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const origin = await startOrigin({ port: 0 });
+  project.provide('originPort', origin.port);
+  return () => origin.close();
 }
 
 declare module 'vitest' {

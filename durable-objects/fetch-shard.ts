@@ -1,0 +1,38 @@
+import { DurableObject } from 'cloudflare:workers';
+import type { ShardAssignment } from '../src/shard/protocol';
+import { ShardRun } from '../src/shard/shard-run';
+
+/** While a run is active the shard re-arms this alarm so the runtime keeps the object alive. */
+const KEEPALIVE_MS = 30_000;
+
+/**
+ * A fan-out worker of one job: runs one ShardRun at a time. It keeps no durable state of its
+ * own; the coordinator's leases are what make a lost shard harmless.
+ */
+export class FetchShard extends DurableObject<Env> {
+  #run: ShardRun | null = null;
+
+  /** Starts (or keeps) the run named by the assignment; returns at once, the run goes on. */
+  async start(a: ShardAssignment): Promise<void> {
+    const current = this.#run;
+    if (current && !current.finished && current.runId === a.runId) return;
+    current?.abort();
+    const run = new ShardRun(a, this.env.JOB_COORDINATOR.getByName(a.jobId));
+    this.#run = run;
+    await this.ctx.storage.setAlarm(Date.now() + KEEPALIVE_MS);
+    // The run outlives this call: a Durable Object keeps one I/O context for all its work.
+    void run.run().catch((err: unknown) => console.error('shard run crashed', err));
+  }
+
+  /** Aborts the run if it is still the one named (cancel, deadline, failFast). */
+  async abort(_jobId: string, runId: string): Promise<void> {
+    if (this.#run?.runId === runId) this.#run.abort();
+  }
+
+  /** Keep-alive only: re-arms while a run is active. */
+  async alarm(): Promise<void> {
+    if (this.#run && !this.#run.finished) {
+      await this.ctx.storage.setAlarm(Date.now() + KEEPALIVE_MS);
+    }
+  }
+}

@@ -1,0 +1,816 @@
+import { DurableObject } from 'cloudflare:workers';
+import { CALLBACK_MAX_ATTEMPTS, deliverCallback } from '../src/coordinator/callback';
+import { type HostState, HostTable } from '../src/coordinator/hosts';
+import {
+  resultFromOutcome,
+  resultWithoutFetch,
+  SETTLE_REST_SQL,
+} from '../src/coordinator/result-body';
+import { COORDINATOR_MIGRATIONS } from '../src/coordinator/schema';
+import type { PageOutcome } from '../src/fetch/fetch-page';
+import {
+  type ErrorKind,
+  type JobSpec,
+  type JobStatus,
+  type JobView,
+  type Result,
+  TERMINAL_STATUSES,
+} from '../src/jobs/types';
+import { backoffDelayMs, nextRetryDelayMs, parseRetryAfter } from '../src/lib/backoff';
+import { LatencyHistogram } from '../src/lib/histogram';
+import { randomToken } from '../src/lib/ids';
+import { isRetryable, isThrottleSignal } from '../src/lib/retry-policy';
+import { isAllowed } from '../src/lib/robots';
+import { Sql } from '../src/lib/sql';
+import {
+  type ExchangeReply,
+  type ExchangeRequest,
+  planShards,
+  type ShardAssignment,
+  type WorkItem,
+  type WorkOutcome,
+} from '../src/shard/protocol';
+
+/** A shard run that has not called in for this long is presumed dead; its URLs go back. */
+export const LEASE_MS = 20_000;
+/** Housekeeping cadence (lease expiry, retries, deadline) while a job runs. */
+const TICK_MS = 5_000;
+/** How long an idle shard's exchange waits for work before answering empty. */
+const PARK_MS = 3_000;
+/** Rows of JSON per insert statement stay well under the 2 MB value limit. */
+const INSERT_CHUNK_CHARS = 1_000_000;
+/** A shard holds up to this many times its slots (in flight plus queued locally). */
+const PREFETCH_FACTOR = 2;
+
+interface JobRow extends Record<string, SqlStorageValue> {
+  job_id: string;
+  spec: string;
+  body_hash: string;
+  status: string;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  deadline_at: number | null;
+  total: number;
+  duplicates: number;
+  callback_state: string | null;
+}
+
+interface Counters {
+  queued: number;
+  leased: number;
+  retrying: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+}
+
+interface ShardSlot {
+  slots: number;
+  runId: string | null;
+  leaseUntil: number;
+  inflight: number;
+}
+
+interface Parked {
+  shardIdx: number;
+  runId: string;
+  want: number;
+  resolve: (reply: ExchangeReply) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export interface CreateInput {
+  jobId: string;
+  spec: JobSpec;
+  urls: string[];
+  norms: string[];
+  bodyHash: string;
+}
+
+export type CreateResult =
+  | { kind: 'created' | 'existing'; view: JobView; accepted: number; duplicates: number }
+  | { kind: 'conflict'; message: string };
+
+export type DeadlineResult =
+  | { ok: true; view: JobView }
+  | { ok: false; code: 'not_found' | 'conflict'; message: string };
+
+export interface ResultsPage {
+  bodies: string[];
+  lastSeq: number;
+  terminal: boolean;
+}
+
+const ABORT: ExchangeReply = { items: [], stop: true, abort: true };
+const STATE = { queued: 0, leased: 1, retrying: 2, settled: 3 } as const;
+
+const isTerminal = (s: string): boolean => (TERMINAL_STATUSES as readonly string[]).includes(s);
+
+/**
+ * One job: its spec, one row per URL, the results, and the alarm that drives retries, lease
+ * expiry and the deadline. It is the single source of truth; shards only borrow URLs.
+ */
+export class JobCoordinator extends DurableObject<Env> {
+  readonly #sql: Sql;
+  #job: JobRow | null = null;
+  #spec: JobSpec | null = null;
+  #hosts: HostTable | null = null;
+  #counters: Counters = emptyCounters();
+  #hist = new LatencyHistogram();
+  #bytes = 0;
+  #shards: ShardSlot[] = [];
+  #parked: Parked[] = [];
+  #waiters = new Set<() => void>();
+  #alarmAt: number | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#sql = new Sql(ctx.storage.sql);
+    void ctx.blockConcurrencyWhile(async () => {
+      this.#sql.migrate(COORDINATOR_MIGRATIONS);
+      this.#load();
+      this.#alarmAt = await ctx.storage.getAlarm();
+      if (this.#job && !isTerminal(this.#job.status) && this.#alarmAt === null) {
+        this.#wantAlarm(Date.now());
+      }
+    });
+  }
+
+  /** Creates the job from validated input; the same body hash again returns the same job. */
+  async create(input: CreateInput): Promise<CreateResult> {
+    const existing = this.#job;
+    if (existing) {
+      if (existing.body_hash !== input.bodyHash) {
+        return { kind: 'conflict', message: 'this Idempotency-Key was used with a different body' };
+      }
+      return {
+        kind: 'existing',
+        view: this.#view(existing),
+        accepted: existing.total,
+        duplicates: existing.duplicates,
+      };
+    }
+    const now = Date.now();
+    this.ctx.storage.transactionSync(() => this.#insertJob(input, now));
+    this.#load();
+    this.#wantAlarm(now);
+    const job = this.#requireJob();
+    return {
+      kind: 'created',
+      view: this.#view(job),
+      accepted: job.total,
+      duplicates: job.duplicates,
+    };
+  }
+
+  /** The job's status, counts and stats; null when no job lives here. */
+  async view(): Promise<JobView | null> {
+    return this.#job ? this.#view(this.#job) : null;
+  }
+
+  /** Resolves when the job is terminal or after `ms`, whichever comes first. */
+  async waitForEnd(ms: number): Promise<JobView | null> {
+    const job = this.#job;
+    if (!job) return null;
+    if (!isTerminal(job.status)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.#waiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        this.#waiters.add(done);
+      });
+    }
+    return this.#view(this.#requireJob());
+  }
+
+  /** A page of results in settlement order, after sequence number `afterSeq`. */
+  async results(afterSeq: number, limit: number): Promise<ResultsPage | null> {
+    const job = this.#job;
+    if (!job) return null;
+    const rows = this.#sql.all<{ seq: number; body: string }>(
+      'SELECT seq, body FROM results WHERE seq > ? ORDER BY seq LIMIT ?',
+      afterSeq,
+      limit,
+    );
+    const last = rows.at(-1);
+    return {
+      bodies: rows.map((r) => r.body),
+      lastSeq: last ? last.seq : afterSeq,
+      terminal: isTerminal(job.status),
+    };
+  }
+
+  /** Cancels the job: in-flight fetches are aborted, unsettled URLs get kind `cancelled`. */
+  async cancel(): Promise<JobView | null> {
+    const job = this.#job;
+    if (!job) return null;
+    if (!isTerminal(job.status)) {
+      await this.#terminate('cancelled', 'cancelled', 'the job was cancelled');
+    }
+    return this.#view(this.#requireJob());
+  }
+
+  /** Moves the whole-job deadline (counted from creation), earlier or later. */
+  async setDeadline(deadlineMs: number): Promise<DeadlineResult> {
+    const job = this.#job;
+    if (!job) return { ok: false, code: 'not_found', message: 'no such job' };
+    if (isTerminal(job.status)) {
+      return { ok: false, code: 'conflict', message: `the job is already ${job.status}` };
+    }
+    const deadlineAt = job.created_at + deadlineMs;
+    this.#sql.run('UPDATE job SET deadline_at = ? WHERE id = 1', deadlineAt);
+    job.deadline_at = deadlineAt;
+    if (deadlineAt <= Date.now()) {
+      await this.#timeOut();
+    } else {
+      this.#wantAlarm(deadlineAt);
+    }
+    return { ok: true, view: this.#view(this.#requireJob()) };
+  }
+
+  /**
+   * Called by shards: takes their finished outcomes, hands out more URLs. An idle shard's call
+   * is held (up to PARK_MS) while work exists that cannot be handed out yet.
+   */
+  async exchange(req: ExchangeRequest): Promise<ExchangeReply> {
+    const job = this.#job;
+    const shard = this.#shards[req.shardIdx];
+    if (!job || !shard || shard.runId !== req.runId) return ABORT;
+    if (isTerminal(job.status)) return { items: [], stop: true, abort: job.status !== 'completed' };
+    const now = Date.now();
+    shard.leaseUntil = now + LEASE_MS;
+    shard.inflight = req.inflight;
+    if (req.outcomes.length > 0) {
+      let failure: string | null = null;
+      this.ctx.storage.transactionSync(() => {
+        failure = this.#apply(req.shardIdx, req.outcomes, now);
+      });
+      if (failure !== null) {
+        void this.#terminate('failed', 'cancelled', failure);
+        return { items: [], stop: true, abort: true };
+      }
+      if (this.#finishIfDone()) return { items: [], stop: true, abort: false };
+    }
+    const items = req.want > 0 ? this.#lease(req.shardIdx, req.want, now) : [];
+    this.#serveParked(now);
+    const idle = req.inflight === 0 && req.queued === 0;
+    if (items.length > 0 || !idle) return { items, stop: false, abort: false };
+    if (req.retiring) {
+      // The run spent its subrequest budget: replace it with a fresh invocation.
+      this.#stopShard(req.shardIdx);
+      void this.#ensureShards(now).catch((err: unknown) => console.error('restart failed', err));
+      return { items: [], stop: true, abort: false };
+    }
+    if (this.#counters.queued > 0 || this.#counters.retrying > 0 || this.#counters.leased > 0) {
+      return this.#park(req);
+    }
+    this.#stopShard(req.shardIdx);
+    return { items: [], stop: true, abort: false };
+  }
+
+  /** Drives retries, lease expiry, the deadline and the callback; always re-arms itself. */
+  async alarm(): Promise<void> {
+    this.#alarmAt = null;
+    try {
+      await this.#tick();
+    } catch (err) {
+      console.error('coordinator alarm failed', err);
+      this.#wantAlarm(Date.now() + TICK_MS);
+    }
+  }
+
+  // ---- start-up and state ----
+
+  #load(): void {
+    const job = this.#sql.one<JobRow>('SELECT * FROM job WHERE id = 1');
+    this.#job = job;
+    if (!job) return;
+    const spec = JSON.parse(job.spec) as JobSpec;
+    this.#spec = spec;
+    this.#hosts = new HostTable(this.#sql, spec.perHostConcurrency, spec.concurrency);
+    this.#hosts.loadLeases();
+    this.#recount();
+    const now = Date.now();
+    this.#shards = this.#sql
+      .all<{ slots: number; run_id: string | null }>(
+        'SELECT slots, run_id FROM shards ORDER BY idx',
+      )
+      .map((s) => ({ slots: s.slots, runId: s.run_id, leaseUntil: now + LEASE_MS, inflight: 0 }));
+    this.#hist = new LatencyHistogram();
+    this.#bytes = 0;
+    const samples = this.#sql.all<{ d: number; b: number }>(
+      'SELECT duration_ms AS d, bytes AS b FROM results WHERE duration_ms > 0',
+    );
+    for (const s of samples) {
+      this.#hist.record(s.d);
+      this.#bytes += s.b;
+    }
+  }
+
+  #recount(): void {
+    const c = emptyCounters();
+    for (const r of this.#sql.all<{ state: number; n: number }>(
+      'SELECT state, count(*) AS n FROM urls GROUP BY state',
+    )) {
+      if (r.state === STATE.queued) c.queued = r.n;
+      if (r.state === STATE.leased) c.leased = r.n;
+      if (r.state === STATE.retrying) c.retrying = r.n;
+    }
+    for (const r of this.#sql.all<{ ok: number; kind: string | null; n: number }>(
+      'SELECT ok, kind, count(*) AS n FROM results GROUP BY ok, kind',
+    )) {
+      if (r.ok) c.succeeded += r.n;
+      else if (r.kind === 'cancelled' || r.kind === 'deadline') c.cancelled += r.n;
+      else c.failed += r.n;
+    }
+    this.#counters = c;
+  }
+
+  #insertJob(input: CreateInput, now: number): void {
+    const hostIds = new Map<string, number>();
+    const rows: string[] = [];
+    let chunkChars = 0;
+    const flush = () => {
+      if (rows.length === 0) return;
+      this.#sql.run(
+        `INSERT OR IGNORE INTO urls (idx, url, norm, host_id)
+         SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(?)`,
+        `[${rows.join(',')}]`,
+      );
+      rows.length = 0;
+      chunkChars = 0;
+    };
+    for (let i = 0; i < input.urls.length; i++) {
+      const norm = input.norms[i] ?? '';
+      const host = hostOf(norm);
+      let hostId = hostIds.get(host);
+      if (hostId === undefined) {
+        hostId = hostIds.size + 1;
+        hostIds.set(host, hostId);
+      }
+      const row = JSON.stringify([i, input.urls[i], norm, hostId]);
+      rows.push(row);
+      chunkChars += row.length;
+      if (chunkChars >= INSERT_CHUNK_CHARS) flush();
+    }
+    flush();
+    const hostRows: string[] = [];
+    for (const [host, id] of hostIds) {
+      hostRows.push(JSON.stringify([id, host]));
+      if (hostRows.length >= 5_000) {
+        this.#insertHosts(hostRows);
+        hostRows.length = 0;
+      }
+    }
+    this.#insertHosts(hostRows);
+    const total = this.#sql.one<{ n: number }>('SELECT count(*) AS n FROM urls')?.n ?? 0;
+    const plan = planShards(input.spec.concurrency);
+    plan.forEach((slots, idx) => {
+      this.#sql.run('INSERT INTO shards (idx, slots) VALUES (?, ?)', idx, slots);
+    });
+    const deadlineAt = input.spec.deadlineMs === null ? null : now + input.spec.deadlineMs;
+    this.#sql.run(
+      `INSERT INTO job (id, job_id, spec, body_hash, status, created_at, deadline_at, total,
+         duplicates) VALUES (1, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
+      input.jobId,
+      JSON.stringify(input.spec),
+      input.bodyHash,
+      now,
+      deadlineAt,
+      total,
+      input.urls.length - total,
+    );
+  }
+
+  #insertHosts(rows: string[]): void {
+    if (rows.length === 0) return;
+    this.#sql.run(
+      'INSERT INTO hosts (id, host) SELECT value->>0, value->>1 FROM json_each(?)',
+      `[${rows.join(',')}]`,
+    );
+  }
+
+  #requireJob(): JobRow {
+    if (!this.#job) throw new Error('no job in this coordinator');
+    return this.#job;
+  }
+
+  #requireSpec(): { spec: JobSpec; hosts: HostTable } {
+    if (!this.#spec || !this.#hosts) throw new Error('no job in this coordinator');
+    return { spec: this.#spec, hosts: this.#hosts };
+  }
+
+  #view(job: JobRow): JobView {
+    const c = this.#counters;
+    const inFlight = Math.min(
+      c.leased,
+      this.#shards.reduce((sum, s) => sum + (s.runId ? s.inflight : 0), 0),
+    );
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    return {
+      id: job.job_id,
+      status: job.status as JobStatus,
+      mode: this.#spec?.mode ?? 'settle',
+      createdAt: new Date(job.created_at).toISOString(),
+      startedAt: iso(job.started_at),
+      finishedAt: iso(job.finished_at),
+      deadlineAt: iso(job.deadline_at),
+      counts: {
+        total: job.total,
+        queued: c.queued + c.leased - inFlight,
+        inFlight,
+        retrying: c.retrying,
+        succeeded: c.succeeded,
+        failed: c.failed,
+        cancelled: c.cancelled,
+      },
+      stats: {
+        p50Ms: this.#hist.quantile(0.5),
+        p95Ms: this.#hist.quantile(0.95),
+        bytes: this.#bytes,
+      },
+    };
+  }
+
+  #setStatus(status: JobStatus, now: number): void {
+    const job = this.#requireJob();
+    if (status === 'running') {
+      job.started_at = now;
+      this.#sql.run("UPDATE job SET status = 'running', started_at = ? WHERE id = 1", now);
+    } else {
+      job.finished_at = now;
+      this.#sql.run('UPDATE job SET status = ?, finished_at = ? WHERE id = 1', status, now);
+    }
+    job.status = status;
+  }
+
+  // ---- handing out work and taking results ----
+
+  #lease(shardIdx: number, want: number, now: number): WorkItem[] {
+    const job = this.#requireJob();
+    const { spec, hosts } = this.#requireSpec();
+    if (this.#counters.queued <= 0) return [];
+    const excluded = hosts.unavailable(now, spec.respectRobots);
+    const rows = this.#sql.all<{ idx: number; url: string; norm: string; host_id: number }>(
+      `SELECT idx, url, norm, host_id FROM urls
+       WHERE state = 0 AND host_id NOT IN (SELECT value FROM json_each(?))
+       ORDER BY idx LIMIT ?`,
+      JSON.stringify(excluded),
+      want * 4 + 16,
+    );
+    const items: WorkItem[] = [];
+    const leased: number[] = [];
+    for (const row of rows) {
+      if (items.length >= want) break;
+      const host = hosts.get(row.host_id);
+      if (spec.respectRobots) {
+        const robots = host.robots;
+        if (robots === null) {
+          hosts.setRobots(host, { pending: shardIdx });
+          items.push({ type: 'robots', hostId: host.id, url: `${originOf(row.norm)}/robots.txt` });
+          continue;
+        }
+        if ('pending' in robots) continue;
+        if (!isAllowed(robots, pathOf(row.norm))) {
+          this.#counters.queued--;
+          this.#settle(
+            row.idx,
+            resultWithoutFetch(row.url, 0, 'robots', 'disallowed by robots.txt'),
+          );
+          continue;
+        }
+      }
+      if (!hosts.canTake(host, now)) continue;
+      host.leased++;
+      leased.push(row.idx);
+      items.push({ type: 'page', idx: row.idx, url: row.norm });
+    }
+    if (leased.length > 0) {
+      this.#sql.run(
+        `UPDATE urls SET state = 1, shard = ?, attempts = attempts + 1
+         WHERE idx IN (SELECT value FROM json_each(?))`,
+        shardIdx,
+        JSON.stringify(leased),
+      );
+      this.#counters.queued -= leased.length;
+      this.#counters.leased += leased.length;
+      if (job.status === 'queued') this.#setStatus('running', now);
+    }
+    this.#finishIfDone();
+    return items;
+  }
+
+  /** Applies a shard's outcomes; returns a failFast cause when one trips the job. */
+  #apply(shardIdx: number, outcomes: WorkOutcome[], now: number): string | null {
+    const { spec, hosts } = this.#requireSpec();
+    for (const o of outcomes) {
+      if (o.type === 'robots') {
+        hosts.setRobots(hosts.get(o.hostId), o.rules);
+        continue;
+      }
+      const row = this.#sql.one<{
+        url: string;
+        state: number;
+        attempts: number;
+        shard: number | null;
+        host_id: number;
+      }>('SELECT url, state, attempts, shard, host_id FROM urls WHERE idx = ?', o.idx);
+      // A report for a lease that expired (and was handed out again) is dropped: the newer
+      // lease will report, and a URL can only ever have one result.
+      if (!row || row.state !== STATE.leased || row.shard !== shardIdx) continue;
+      const host = hosts.get(row.host_id);
+      host.leased = Math.max(0, host.leased - 1);
+      this.#counters.leased--;
+      const out = o.outcome;
+      if (out.ok) {
+        hosts.recover(host);
+      } else if (isThrottleSignal(out.status)) {
+        hosts.throttle(host, parseRetryAfter(out.retryAfter, now), now);
+      }
+      if (!out.ok && out.kind === 'cancelled') {
+        // The shard dropped it without being told to (its run ended): hand it out again.
+        this.#sql.run('UPDATE urls SET state = 0 WHERE idx = ?', o.idx);
+        this.#counters.queued++;
+        continue;
+      }
+      if (!out.ok && isRetryable(out) && row.attempts < spec.retry.maxAttempts) {
+        this.#scheduleRetry(o.idx, row.attempts, out, host, now);
+        continue;
+      }
+      this.#settle(o.idx, resultFromOutcome(row.url, row.attempts, out));
+      if (!out.ok && spec.mode === 'failFast') {
+        return `cancelled: failFast tripped by ${row.url} (${out.kind}: ${out.message})`;
+      }
+    }
+    return null;
+  }
+
+  #scheduleRetry(idx: number, attempts: number, out: PageOutcome, host: HostState, now: number) {
+    const { spec } = this.#requireSpec();
+    const retryAfterMs = out.ok ? null : parseRetryAfter(out.retryAfter, now);
+    const delay =
+      retryAfterMs === null
+        ? backoffDelayMs(attempts, spec.retry)
+        : nextRetryDelayMs(attempts, spec.retry, retryAfterMs);
+    const dueAt = Math.max(now + delay, host.blockedUntil);
+    this.#sql.run('UPDATE urls SET state = 2, due_at = ? WHERE idx = ?', dueAt, idx);
+    this.#counters.retrying++;
+    this.#wantAlarm(dueAt);
+  }
+
+  #settle(idx: number, result: Result): void {
+    const written = this.#sql.run(
+      `INSERT OR IGNORE INTO results (idx, ok, kind, duration_ms, bytes, body)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+      idx,
+      result.ok ? 1 : 0,
+      result.error?.kind ?? null,
+      result.durationMs,
+      result.bytes,
+      JSON.stringify(result),
+    );
+    if (written === 0) return;
+    this.#sql.run('UPDATE urls SET state = 3, due_at = NULL WHERE idx = ?', idx);
+    if (result.ok) this.#counters.succeeded++;
+    else if (result.error?.kind === 'cancelled' || result.error?.kind === 'deadline') {
+      this.#counters.cancelled++;
+    } else this.#counters.failed++;
+    if (result.durationMs > 0) this.#hist.record(result.durationMs);
+    this.#bytes += result.bytes;
+  }
+
+  #finishIfDone(): boolean {
+    const job = this.#requireJob();
+    if (isTerminal(job.status)) return true;
+    const c = this.#counters;
+    if (c.succeeded + c.failed + c.cancelled < job.total) return false;
+    this.#setStatus('completed', Date.now());
+    this.#afterTerminal();
+    return true;
+  }
+
+  /** Ends the job: every unsettled URL gets `kind`, in-flight fetches are aborted. */
+  async #terminate(status: JobStatus, kind: ErrorKind, message: string): Promise<void> {
+    const running: Array<{ idx: number; runId: string }> = [];
+    this.ctx.storage.transactionSync(() => {
+      this.#sql.run(SETTLE_REST_SQL, kind, message);
+      this.#sql.run('UPDATE urls SET state = 3, due_at = NULL WHERE state != 3');
+      this.#setStatus(status, Date.now());
+      this.#shards.forEach((s, idx) => {
+        if (s.runId) running.push({ idx, runId: s.runId });
+        s.runId = null;
+      });
+      this.#sql.run('UPDATE shards SET run_id = NULL');
+    });
+    this.#recount();
+    this.#hosts?.clearLeases();
+    this.#afterTerminal();
+    await Promise.allSettled(
+      running.map((r) => this.#shardStub(r.idx).abort(this.#requireJob().job_id, r.runId)),
+    );
+  }
+
+  async #timeOut(): Promise<void> {
+    await this.#terminate(
+      'timed_out',
+      'deadline',
+      'the job deadline passed before this URL settled',
+    );
+  }
+
+  #afterTerminal(): void {
+    for (const p of this.#parked.splice(0)) {
+      clearTimeout(p.timer);
+      p.resolve({ items: [], stop: true, abort: false });
+    }
+    for (const w of [...this.#waiters]) w();
+    if (this.#spec?.callbackUrl) {
+      this.#sql.run("UPDATE job SET callback_state = 'pending:0' WHERE id = 1");
+      this.#requireJob().callback_state = 'pending:0';
+      this.#wantAlarm(Date.now());
+    }
+  }
+
+  // ---- shards ----
+
+  #shardStub(idx: number) {
+    return this.env.FETCH_SHARD.getByName(`${this.#requireJob().job_id}/${idx}`);
+  }
+
+  #park(req: ExchangeRequest): Promise<ExchangeReply> {
+    return new Promise((resolve) => {
+      const entry: Parked = {
+        shardIdx: req.shardIdx,
+        runId: req.runId,
+        want: req.want,
+        resolve,
+        timer: setTimeout(() => {
+          this.#parked = this.#parked.filter((p) => p !== entry);
+          resolve({ items: [], stop: false, abort: false });
+        }, PARK_MS),
+      };
+      this.#parked.push(entry);
+    });
+  }
+
+  #serveParked(now: number): void {
+    if (this.#parked.length === 0 || this.#counters.queued <= 0) return;
+    for (const p of [...this.#parked]) {
+      if (this.#shards[p.shardIdx]?.runId !== p.runId) continue;
+      const items = this.#lease(p.shardIdx, p.want, now);
+      if (items.length === 0) break;
+      clearTimeout(p.timer);
+      this.#parked = this.#parked.filter((x) => x !== p);
+      p.resolve({ items, stop: false, abort: false });
+    }
+  }
+
+  #stopShard(idx: number): void {
+    const shard = this.#shards[idx];
+    if (!shard) return;
+    shard.runId = null;
+    shard.inflight = 0;
+    this.#sql.run('UPDATE shards SET run_id = NULL WHERE idx = ?', idx);
+  }
+
+  async #ensureShards(now: number): Promise<void> {
+    const { spec } = this.#requireSpec();
+    if (this.#counters.queued <= 0) return;
+    const job = this.#requireJob();
+    const starts: Array<Promise<void>> = [];
+    let capacity = 0;
+    for (const s of this.#shards) if (s.runId) capacity += s.slots * PREFETCH_FACTOR;
+    this.#shards.forEach((s, idx) => {
+      if (s.runId || capacity >= this.#counters.queued) return;
+      const runId = randomToken();
+      s.runId = runId;
+      s.leaseUntil = now + LEASE_MS;
+      s.inflight = 0;
+      capacity += s.slots * PREFETCH_FACTOR;
+      this.#sql.run('UPDATE shards SET run_id = ? WHERE idx = ?', runId, idx);
+      const assignment: ShardAssignment = {
+        jobId: job.job_id,
+        shardIdx: idx,
+        runId,
+        slots: s.slots,
+        timeoutMs: spec.timeoutMs,
+        maxBytes: spec.maxBytes,
+        selectors: spec.extract.selectors,
+        allowPrivate: this.env.ALLOW_PRIVATE_TARGETS === 'true',
+      };
+      starts.push(
+        this.#shardStub(idx)
+          .start(assignment)
+          .catch((err: unknown) => {
+            console.error(`shard ${idx} failed to start`, err);
+            if (s.runId === runId) this.#stopShard(idx);
+          }),
+      );
+    });
+    await Promise.all(starts);
+  }
+
+  /** Gives the URLs of dead shard runs back to the queue. */
+  #expireLeases(now: number): void {
+    const hosts = this.#hosts;
+    this.#shards.forEach((s, idx) => {
+      if (!s.runId || s.leaseUntil > now) return;
+      console.warn(`shard ${idx} run ${s.runId} missed its lease; its URLs go back to the queue`);
+      const n = this.#sql.run('UPDATE urls SET state = 0 WHERE state = 1 AND shard = ?', idx);
+      this.#counters.leased -= n;
+      this.#counters.queued += n;
+      hosts?.resetPendingRobots(idx);
+      this.#stopShard(idx);
+      this.#parked = this.#parked.filter((p) => p.shardIdx !== idx);
+    });
+    if (hosts) {
+      hosts.clearLeases();
+      hosts.loadLeases();
+    }
+  }
+
+  // ---- the alarm ----
+
+  #wantAlarm(at: number): void {
+    if (this.#alarmAt !== null && this.#alarmAt <= at) return;
+    this.#alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
+  }
+
+  async #tick(): Promise<void> {
+    const job = this.#job;
+    if (!job) return;
+    const now = Date.now();
+    if (isTerminal(job.status)) {
+      await this.#runCallback(job);
+      return;
+    }
+    if (job.deadline_at !== null && job.deadline_at <= now) {
+      await this.#timeOut();
+      return;
+    }
+    const promoted = this.#sql.run(
+      'UPDATE urls SET state = 0, due_at = NULL WHERE state = 2 AND due_at <= ?',
+      now,
+    );
+    this.#counters.retrying -= promoted;
+    this.#counters.queued += promoted;
+    this.#expireLeases(now);
+    this.#serveParked(now);
+    await this.#ensureShards(now);
+    let next = now + TICK_MS;
+    const due = this.#sql.one<{ d: number | null }>(
+      'SELECT min(due_at) AS d FROM urls WHERE state = 2',
+    )?.d;
+    if (due != null) next = Math.min(next, due);
+    if (job.deadline_at !== null) next = Math.min(next, job.deadline_at);
+    this.#wantAlarm(Math.max(next, now + 10));
+  }
+
+  async #runCallback(job: JobRow): Promise<void> {
+    const url = this.#spec?.callbackUrl;
+    const state = job.callback_state;
+    if (!url || !state?.startsWith('pending:')) return;
+    const attempt = Number(state.slice('pending:'.length)) + 1;
+    const ok = await deliverCallback(url, this.#view(job), this.env.WEBHOOK_SECRET);
+    const next = ok
+      ? 'delivered'
+      : attempt >= CALLBACK_MAX_ATTEMPTS
+        ? 'failed'
+        : `pending:${attempt}`;
+    this.#sql.run('UPDATE job SET callback_state = ? WHERE id = 1', next);
+    job.callback_state = next;
+    if (next.startsWith('pending:')) {
+      this.#wantAlarm(
+        Date.now() + backoffDelayMs(attempt, { baseDelayMs: 2_000, maxDelayMs: 60_000 }),
+      );
+    }
+  }
+}
+
+function emptyCounters(): Counters {
+  return { queued: 0, leased: 0, retrying: 0, succeeded: 0, failed: 0, cancelled: 0 };
+}
+
+/** `host[:port]` of a normalised URL: the text between `://` and the next `/`. */
+function hostOf(norm: string): string {
+  const start = norm.indexOf('://') + 3;
+  const end = norm.indexOf('/', start);
+  return end === -1 ? norm.slice(start) : norm.slice(start, end);
+}
+
+function originOf(norm: string): string {
+  const start = norm.indexOf('://') + 3;
+  const end = norm.indexOf('/', start);
+  return end === -1 ? norm : norm.slice(0, end);
+}
+
+function pathOf(norm: string): string {
+  const start = norm.indexOf('://') + 3;
+  const end = norm.indexOf('/', start);
+  return end === -1 ? '/' : norm.slice(end);
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// `npm start`: the API on http://127.0.0.1:$PORT (default 8787) through `wrangler dev`, with
+// local state persisted in .wrangler/state. Local-only defaults: API_TOKEN=dev-token and
+// ALLOW_PRIVATE_TARGETS=true (so a local origin can be scraped), unless .dev.vars sets them.
+// Extra arguments go to wrangler: `npm start -- --var NAME:value`.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const port = process.env.PORT || '8787';
+
+/** Names defined in .dev.vars (KEY=value lines), which then win over our defaults. */
+function devVarNames() {
+  const file = join(root, '.dev.vars');
+  if (!existsSync(file)) return new Set();
+  const names = readFileSync(file, 'utf8')
+    .split('\n')
+    .map((line) => /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line)?.[1])
+    .filter((name) => name !== undefined);
+  return new Set(names);
+}
+
+const defined = devVarNames();
+const defaults = { API_TOKEN: 'dev-token', ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_SECRET: '' };
+const varArgs = Object.entries(defaults)
+  .filter(([name]) => !defined.has(name))
+  .flatMap(([name, value]) => ['--var', `${name}:${value}`]);
+
+const args = [
+  'dev',
+  '--ip',
+  '127.0.0.1',
+  '--port',
+  port,
+  '--show-interactive-dev-session=false',
+  ...varArgs,
+  ...process.argv.slice(2),
+];
+const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
+const child = spawn(wrangler, args, {
+  cwd: root,
+  stdio: 'inherit',
+  env: {
+    ...process.env,
+    WRANGLER_SEND_METRICS: 'false',
+    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+  },
+});
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

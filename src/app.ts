@@ -1,0 +1,24 @@
+import { Hono } from 'hono';
+import type { AppEnv } from './app-env';
+import { bearerAuth } from './middleware/auth';
+import { ApiError, renderError } from './middleware/errors';
+import { eventRoutes } from './routes/events';
+import { jobRoutes } from './routes/jobs';
+import { resultRoutes } from './routes/results';
+
+/** Builds the HTTP API: /v1 behind bearer auth, errors in one envelope. */
+export function buildApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.get('/', (c) =>
+    c.json({ name: 'scrape-fanout', api: '/v1', docs: 'https://github.com/ (see README.md)' }),
+  );
+  app.use('/v1/*', bearerAuth());
+  app.route('/v1/jobs', jobRoutes);
+  app.route('/v1/jobs', resultRoutes);
+  app.route('/v1/jobs', eventRoutes);
+  app.notFound(() => {
+    throw new ApiError('not_found', 'no such route');
+  });
+  app.onError(renderError);
+  return app;
+}

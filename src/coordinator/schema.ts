@@ -1,0 +1,56 @@
+/**
+ * Append-only, versioned migrations of a JobCoordinator's SQLite database. Never edit a
+ * shipped entry: add a new one.
+ */
+export const COORDINATOR_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE job (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     job_id TEXT NOT NULL,
+     spec TEXT NOT NULL,
+     body_hash TEXT NOT NULL,
+     status TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     started_at INTEGER,
+     finished_at INTEGER,
+     deadline_at INTEGER,
+     total INTEGER NOT NULL,
+     duplicates INTEGER NOT NULL,
+     callback_state TEXT
+   );
+   CREATE TABLE hosts (
+     id INTEGER PRIMARY KEY,
+     host TEXT NOT NULL UNIQUE,
+     lim REAL,
+     blocked_until INTEGER NOT NULL DEFAULT 0,
+     robots TEXT
+   );
+   -- state: 0 queued, 1 leased to a shard, 2 waiting for a retry, 3 settled (has a result)
+   CREATE TABLE urls (
+     idx INTEGER PRIMARY KEY,
+     url TEXT NOT NULL,
+     norm TEXT NOT NULL UNIQUE,
+     host_id INTEGER NOT NULL,
+     state INTEGER NOT NULL DEFAULT 0,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     due_at INTEGER,
+     shard INTEGER
+   );
+   CREATE INDEX urls_by_state ON urls (state, idx);
+   CREATE INDEX urls_due ON urls (due_at) WHERE state = 2;
+   CREATE INDEX urls_leased ON urls (shard) WHERE state = 1;
+   -- one row per settled URL; idx UNIQUE is what makes a result impossible to write twice
+   CREATE TABLE results (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     idx INTEGER NOT NULL UNIQUE,
+     ok INTEGER NOT NULL,
+     kind TEXT,
+     duration_ms INTEGER NOT NULL,
+     bytes INTEGER NOT NULL,
+     body TEXT NOT NULL
+   );
+   CREATE TABLE shards (
+     idx INTEGER PRIMARY KEY,
+     slots INTEGER NOT NULL,
+     run_id TEXT
+   );`,
+];

@@ -1,0 +1,388 @@
+import type { ErrorKind } from '../jobs/types';
+import { createExtractor } from './extract';
+
+export const MAX_REDIRECTS = 10;
+
+/** How many body bytes are examined for a `<meta charset>` (the HTML prescan limit). */
+const SNIFF_BYTES = 1024;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const USER_AGENT = 'scrape-fanout/0.1 (+https://github.com/scrape-fanout)';
+const ACCEPT = 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8';
+
+export interface PageRequest {
+  /** Absolute http(s) URL to fetch. */
+  url: string;
+  /** Per attempt: connect + all redirect hops + whole body. */
+  timeoutMs: number;
+  /** Body bytes beyond this -> kind too_large (reading stops, the body is cancelled). */
+  maxBytes: number;
+  /** name -> CSS selector; data[name] = text of the first match, or null. */
+  selectors: Record<string, string>;
+  /** Job-level abort (cancel, deadline): abort -> kind 'cancelled' (the caller may relabel). */
+  signal?: AbortSignal;
+  /** SSRF guard applied to the first URL and every redirect target -> kind blocked_target. */
+  isBlocked?: (url: URL) => boolean;
+}
+
+export type PageOutcome =
+  | {
+      ok: true;
+      finalUrl: string;
+      status: number;
+      contentType: string | null;
+      title: string | null;
+      links: number;
+      bytes: number;
+      data: Record<string, string | null> | null;
+      durationMs: number;
+      fetchedAt: string;
+    }
+  | {
+      ok: false;
+      kind: ErrorKind;
+      message: string;
+      status: number | null;
+      finalUrl: string | null;
+      contentType: string | null;
+      bytes: number;
+      durationMs: number;
+      fetchedAt: string;
+      retryAfter: string | null;
+    };
+
+type Failure = Extract<PageOutcome, { ok: false }>;
+
+/** A body failure whose kind is known where it happened (too large, unparseable charset). */
+class BodyError extends Error {
+  readonly kind: ErrorKind;
+
+  constructor(kind: ErrorKind, message: string) {
+    super(message);
+    this.kind = kind;
+  }
+}
+
+type Extractor = ReturnType<typeof createExtractor>;
+
+/** The media type of a Content-Type value, lower-cased, without parameters. */
+function mediaType(contentType: string | null): string {
+  return (contentType ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
+}
+
+/** Whether a body is parsed as HTML; a missing Content-Type counts as HTML. */
+export function isHtmlContentType(contentType: string | null): boolean {
+  const type = mediaType(contentType);
+  return type === '' || type === 'text/html' || type === 'application/xhtml+xml';
+}
+
+/** The charset parameter of a Content-Type value, lower-cased, or null. */
+export function charsetFromContentType(contentType: string | null): string | null {
+  const m = /;\s*charset\s*=\s*(?:"([^"]*)"|([^\s;]+))/i.exec(contentType ?? '');
+  const label = (m?.[1] ?? m?.[2] ?? '').trim().toLowerCase();
+  return label === '' ? null : label;
+}
+
+/** The charset a byte-order mark at the start of `head` declares, or null. */
+export function charsetFromBom(head: Uint8Array): string | null {
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return 'utf-8';
+  if (head[0] === 0xfe && head[1] === 0xff) return 'utf-16be';
+  if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16le';
+  return null;
+}
+
+/** The charset a `<meta charset>` or `<meta http-equiv>` in the first 1024 bytes declares. */
+export function charsetFromMeta(head: Uint8Array): string | null {
+  // Bytes as latin1 chars: markup is ASCII in every encoding HTMLRewriter can parse.
+  const n = Math.min(head.length, SNIFF_BYTES);
+  let text = '';
+  for (let i = 0; i < n; i++) text += String.fromCharCode(head[i] ?? 0);
+  text = text.replace(/<!--[\s\S]*?(?:-->|$)/g, '');
+  // One pattern for <meta charset=x> and <meta http-equiv=... content="...; charset=x">.
+  const label = /<meta\s[^>]*?charset\s*=\s*["']?\s*([\w.:-]+)/i.exec(text)?.[1]?.toLowerCase();
+  if (!label) return null;
+  // The HTML prescan rules: a <meta> cannot switch to UTF-16; x-user-defined means 1252.
+  if (label.startsWith('utf-16')) return 'utf-8';
+  if (label === 'x-user-defined') return 'windows-1252';
+  return label;
+}
+
+/** Settles like `promise`, but rejects with the signal's reason as soon as it aborts. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+function cancelQuietly(
+  target: { cancel(reason?: unknown): Promise<void> } | null | undefined,
+): void {
+  void target?.cancel().catch(() => undefined);
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const c of chunks) total += c.byteLength;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Reads the whole body, counting raw bytes into `progress` and enforcing maxBytes; HTML goes
+ * through the extractor's HTMLRewriter and its output is discarded. Never buffers the body:
+ * only up to SNIFF_BYTES are held back to look for a charset. Throws BodyError or the error
+ * (or abort reason) that ended the read.
+ */
+async function readBody(
+  body: ReadableStream<Uint8Array>,
+  contentType: string | null,
+  req: PageRequest,
+  signal: AbortSignal,
+  extractor: Extractor | null,
+  progress: { bytes: number },
+): Promise<void> {
+  const raw = body.getReader();
+  let tooLarge = false;
+  const count = (chunk: Uint8Array): void => {
+    progress.bytes += chunk.byteLength;
+    if (progress.bytes > req.maxBytes) tooLarge = true;
+  };
+  const tooLargeError = (): BodyError =>
+    new BodyError(
+      'too_large',
+      `body exceeds maxBytes (${req.maxBytes}): read ${progress.bytes} bytes`,
+    );
+
+  try {
+    if (extractor === null) {
+      for (;;) {
+        const { done, value } = await raceAbort(raw.read(), signal);
+        if (done) return;
+        count(value);
+        if (tooLarge) throw tooLargeError();
+      }
+    }
+
+    // Hold back the first bytes: for a byte-order mark, and for a <meta charset> when the
+    // header names none (HTMLRewriter itself only looks at the Content-Type header).
+    const headerCharset = charsetFromContentType(contentType);
+    const want = headerCharset === null ? SNIFF_BYTES : 3;
+    const peeked: Uint8Array[] = [];
+    let peekedBytes = 0;
+    let ended = false;
+    while (peekedBytes < want) {
+      const { done, value } = await raceAbort(raw.read(), signal);
+      if (done) {
+        ended = true;
+        break;
+      }
+      count(value);
+      if (tooLarge) throw tooLargeError();
+      peeked.push(value);
+      peekedBytes += value.byteLength;
+    }
+    const head = peeked.length === 1 ? (peeked[0] ?? new Uint8Array()) : concat(peeked);
+    const charset = charsetFromBom(head) ?? headerCharset ?? charsetFromMeta(head) ?? 'utf-8';
+
+    // Replays the held-back chunks, then pulls the rest, counting; ends quietly at maxBytes.
+    const source = new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        const next = peeked.shift();
+        if (next !== undefined) {
+          controller.enqueue(next);
+          return;
+        }
+        let chunk: ReadableStreamReadResult<Uint8Array> | null = null;
+        try {
+          chunk = ended ? null : await raw.read();
+        } catch (err) {
+          // Cancelled from our side (abort, too large) or a broken connection: end this stream
+          // without a rejected pull, the failure is reported by whoever cancelled or by `out`.
+          if (!tooLarge && !signal.aborted) controller.error(err);
+          else controller.close();
+          return;
+        }
+        if (chunk === null || chunk.done) {
+          controller.close();
+          return;
+        }
+        count(chunk.value);
+        if (tooLarge) {
+          cancelQuietly(raw);
+          controller.close();
+          return;
+        }
+        controller.enqueue(chunk.value);
+      },
+      cancel: (reason) => raw.cancel(reason),
+    });
+
+    let transformed: Response;
+    try {
+      transformed = extractor.rewriter.transform(
+        new Response(source, { headers: { 'content-type': `text/html; charset=${charset}` } }),
+      );
+    } catch (err) {
+      // HTMLRewriter knows only ASCII-compatible encodings (no UTF-16, no ISO-2022-JP).
+      throw new BodyError(
+        'invalid_content',
+        `cannot parse charset "${charset}": ${errorMessage(err).replace(/^Parser error: /, '')}`,
+      );
+    }
+    const out = transformed.body?.getReader();
+    if (out) {
+      try {
+        for (;;) {
+          const { done } = await raceAbort(out.read(), signal);
+          if (done) break;
+        }
+      } catch (err) {
+        cancelQuietly(out);
+        throw err;
+      }
+    }
+    if (tooLarge) throw tooLargeError();
+  } finally {
+    // A no-op after a complete read; after a failure it closes the connection.
+    cancelQuietly(raw);
+  }
+}
+
+function withoutHash(url: URL): string {
+  return url.hash === '' ? url.href : url.href.slice(0, -url.hash.length);
+}
+
+function reasonText(reason: unknown): string {
+  if (reason === undefined) return 'aborted';
+  return errorMessage(reason);
+}
+
+/** Fetches one page under its own timeout, following redirects, and extracts from it. */
+export async function fetchPage(req: PageRequest): Promise<PageOutcome> {
+  const started = Date.now();
+  const fetchedAt = new Date(started).toISOString();
+  const timeout = AbortSignal.timeout(req.timeoutMs);
+  const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
+  const progress = {
+    bytes: 0,
+    status: null as number | null,
+    finalUrl: null as string | null,
+    contentType: null as string | null,
+  };
+  const fail = (kind: ErrorKind, message: string, retryAfter: string | null = null): Failure => ({
+    ok: false,
+    kind,
+    message,
+    status: progress.status,
+    finalUrl: progress.finalUrl,
+    contentType: progress.contentType,
+    bytes: progress.bytes,
+    durationMs: Date.now() - started,
+    fetchedAt,
+    retryAfter,
+  });
+
+  try {
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      return fail('network', `invalid URL: ${req.url}`);
+    }
+    const seen = new Set<string>();
+    let res: Response;
+    for (let hops = 0; ; hops++) {
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+        return fail('blocked_target', `not an http(s) URL: ${url.href}`);
+      }
+      if (req.isBlocked?.(url)) return fail('blocked_target', `blocked target: ${url.href}`);
+      seen.add(withoutHash(url));
+      progress.finalUrl = url.href;
+      const r = await fetch(url.href, {
+        redirect: 'manual',
+        signal,
+        headers: { 'user-agent': USER_AGENT, accept: ACCEPT },
+      });
+      progress.status = r.status;
+      progress.contentType = r.headers.get('content-type');
+      const location = REDIRECT_STATUSES.has(r.status) ? r.headers.get('location') : null;
+      if (location === null) {
+        res = r;
+        break;
+      }
+      cancelQuietly(r.body);
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        return fail('network', `invalid redirect Location: ${location}`);
+      }
+      if (seen.has(withoutHash(next))) {
+        return fail('redirect_loop', `redirect loop: ${next.href} was already visited`);
+      }
+      if (hops >= MAX_REDIRECTS)
+        return fail('redirect_loop', `more than ${MAX_REDIRECTS} redirects`);
+      url = next;
+    }
+
+    const contentType = progress.contentType;
+    if (res.status < 200 || res.status > 299) {
+      cancelQuietly(res.body);
+      return fail('http_status', `HTTP ${res.status}`, res.headers.get('retry-after'));
+    }
+    const declared = Number(res.headers.get('content-length') ?? Number.NaN);
+    if (declared > req.maxBytes) {
+      cancelQuietly(res.body);
+      return fail('too_large', `Content-Length ${declared} exceeds maxBytes (${req.maxBytes})`);
+    }
+
+    const html = isHtmlContentType(contentType);
+    const extractor = html ? createExtractor(req.selectors) : null;
+    if (res.body) await readBody(res.body, contentType, req, signal, extractor, progress);
+    const extracted = extractor?.result();
+    const names = Object.keys(req.selectors);
+    return {
+      ok: true,
+      finalUrl: url.href,
+      status: res.status,
+      contentType,
+      title: extracted?.title ?? null,
+      links: extracted?.links ?? 0,
+      bytes: progress.bytes,
+      data:
+        extracted?.data ??
+        (names.length === 0 ? null : Object.fromEntries(names.map((n) => [n, null]))),
+      durationMs: Date.now() - started,
+      fetchedAt,
+    };
+  } catch (err) {
+    if (err instanceof BodyError) return fail(err.kind, err.message);
+    if (req.signal?.aborted)
+      return fail('cancelled', `cancelled: ${reasonText(req.signal.reason)}`);
+    if (timeout.aborted) return fail('timeout', `timed out after ${req.timeoutMs} ms`);
+    const message = errorMessage(err);
+    if (message.startsWith('Parser error')) return fail('invalid_content', message);
+    return fail('network', message);
+  }
+}

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { validateSelector } from '../fetch/extract';
+import { parseTarget } from '../lib/normalize-url';
+import type { JobSpec } from './types';
+
+export const LIMITS = {
+  maxConcurrency: 1000,
+  maxTimeoutMs: 120_000,
+  maxDeadlineMs: 7 * 24 * 3_600_000,
+  maxAttempts: 10,
+  maxSelectors: 20,
+  maxMaxBytes: 50_000_000,
+} as const;
+
+const int = (min: number, max: number) => z.int().min(min).max(max);
+
+const selectorsSchema = z
+  .record(z.string().min(1).max(100), z.string().min(1).max(500))
+  .refine((s) => Object.keys(s).length <= LIMITS.maxSelectors, {
+    message: `at most ${LIMITS.maxSelectors} selectors`,
+  })
+  .superRefine((selectors, ctx) => {
+    for (const [name, sel] of Object.entries(selectors)) {
+      const problem = validateSelector(sel);
+      if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+    }
+  });
+
+const httpUrl = z.string().refine((u) => parseTarget(u).ok, { message: 'not an http(s) URL' });
+
+/** The body of POST /v1/jobs, minus `urls` (validated separately: it can hold 100,000 items). */
+export const jobOptionsSchema = z.strictObject({
+  urls: z.array(z.unknown()),
+  concurrency: int(1, LIMITS.maxConcurrency).default(20),
+  perHostConcurrency: int(1, LIMITS.maxConcurrency).optional(),
+  timeoutMs: int(100, LIMITS.maxTimeoutMs).default(10_000),
+  deadlineMs: int(1, LIMITS.maxDeadlineMs).optional(),
+  retry: z
+    .strictObject({
+      maxAttempts: int(1, LIMITS.maxAttempts).default(3),
+      baseDelayMs: int(0, 600_000).default(500),
+      maxDelayMs: int(0, 3_600_000).default(30_000),
+    })
+    .default({ maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 30_000 }),
+  mode: z.enum(['settle', 'failFast']).default('settle'),
+  maxBytes: int(1, LIMITS.maxMaxBytes).default(5_000_000),
+  respectRobots: z.boolean().default(false),
+  extract: z.strictObject({ selectors: selectorsSchema.default({}) }).optional(),
+  callbackUrl: httpUrl.optional(),
+});
+
+export interface Issue {
+  path: string;
+  message: string;
+}
+
+export type ParsedJob =
+  | { ok: true; spec: JobSpec; urls: string[]; norms: string[] }
+  | { ok: false; issues: Issue[] };
+
+const MAX_ISSUES = 20;
+
+/** Renders a zod/field path the way the API names fields: `retry.maxAttempts`, `urls[3]`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out || '(body)';
+}
+
+/** Validates a job body: every problem named by its field, defaults applied, URLs normalised. */
+export function parseJob(body: unknown, maxUrls: number): ParsedJob {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { ok: false, issues: [{ path: '(body)', message: 'expected a JSON object' }] };
+  }
+  const parsed = jobOptionsSchema.safeParse(body);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, MAX_ISSUES).map((i) => ({
+      path: formatPath(i.path),
+      message: i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : i.message,
+    }));
+    return { ok: false, issues };
+  }
+  const opts = parsed.data;
+  const rawUrls = opts.urls;
+  if (rawUrls.length === 0) return fail('urls', 'at least one URL is required');
+  if (rawUrls.length > maxUrls) {
+    return fail('urls', `at most ${maxUrls} URLs per job (got ${rawUrls.length})`);
+  }
+  const urls: string[] = [];
+  const norms: string[] = [];
+  const issues: Issue[] = [];
+  for (let i = 0; i < rawUrls.length; i++) {
+    const raw = rawUrls[i];
+    if (typeof raw !== 'string') {
+      issues.push({ path: `urls[${i}]`, message: 'expected a string' });
+    } else {
+      const target = parseTarget(raw);
+      if (target.ok) {
+        urls.push(target.url);
+        norms.push(target.normalized);
+      } else {
+        issues.push({ path: `urls[${i}]`, message: target.message });
+      }
+    }
+    if (issues.length >= MAX_ISSUES) break;
+  }
+  if (issues.length > 0) return { ok: false, issues };
+  const spec: JobSpec = {
+    concurrency: opts.concurrency,
+    perHostConcurrency: opts.perHostConcurrency ?? opts.concurrency,
+    timeoutMs: opts.timeoutMs,
+    deadlineMs: opts.deadlineMs ?? null,
+    retry: opts.retry,
+    mode: opts.mode,
+    maxBytes: opts.maxBytes,
+    respectRobots: opts.respectRobots,
+    extract: { selectors: opts.extract?.selectors ?? {} },
+    callbackUrl: opts.callbackUrl ?? null,
+  };
+  if (spec.retry.maxDelayMs < spec.retry.baseDelayMs) {
+    return fail('retry.maxDelayMs', 'must be at least retry.baseDelayMs');
+  }
+  return { ok: true, spec, urls, norms };
+}
+
+function fail(path: string, message: string): ParsedJob {
+  return { ok: false, issues: [{ path, message }] };
+}

@@ -1,0 +1,14 @@
+import { isJobId } from '../lib/ids';
+import { ApiError } from '../middleware/errors';
+
+/** The coordinator of a job id, or a 404 for an id that cannot exist. */
+export function coordinatorFor(env: Env, id: string) {
+  if (!isJobId(id)) throw new ApiError('not_found', `no job ${id}`);
+  return env.JOB_COORDINATOR.getByName(id);
+}
+
+/** Throws the 404 envelope when a coordinator answered that it holds no job. */
+export function found<T>(value: T | null, id: string): T {
+  if (value === null) throw new ApiError('not_found', `no job ${id}`);
+  return value;
+}

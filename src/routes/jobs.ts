@@ -1,0 +1,123 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../app-env';
+import { parseJob } from '../jobs/schema';
+import { TERMINAL_STATUSES } from '../jobs/types';
+import { idempotentJobId, newJobId, sha256Hex } from '../lib/ids';
+import { ApiError } from '../middleware/errors';
+import { coordinatorFor, found } from './job-stub';
+
+/** Request bodies above this are refused before parsing (100,000 long URLs fit well under). */
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+const MAX_WAIT_S = 30;
+const DEFAULT_MAX_URLS = 100_000;
+
+export const jobRoutes = new Hono<AppEnv>();
+
+jobRoutes.post('/', async (c) => {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/json\b/i.test(type)) {
+    throw new ApiError('unsupported_media_type', 'send the job as Content-Type: application/json');
+  }
+  const declared = Number(c.req.header('content-length') ?? '0');
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const text = await c.req.text();
+  if (text.length > MAX_BODY_BYTES) throw tooLarge();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    throw new ApiError('invalid_request', `body is not valid JSON: ${(err as Error).message}`);
+  }
+  const maxUrls = Number(c.env.MAX_URLS_PER_JOB) || DEFAULT_MAX_URLS;
+  const parsed = parseJob(body, maxUrls);
+  if (!parsed.ok) {
+    const first = parsed.issues[0];
+    const message = first ? `${first.path}: ${first.message}` : 'invalid job';
+    throw new ApiError('invalid_request', message, parsed.issues);
+  }
+  const wait = parseWait(c.req.query('wait'));
+  const key = c.req.header('idempotency-key');
+  if (key !== undefined && (key.length === 0 || key.length > 256)) {
+    throw new ApiError('invalid_request', 'Idempotency-Key: must be 1..256 characters');
+  }
+  const id = key ? await idempotentJobId(c.env.API_TOKEN, key) : newJobId();
+  const stub = c.env.JOB_COORDINATOR.getByName(id);
+  const created = await stub.create({
+    jobId: id,
+    spec: parsed.spec,
+    urls: parsed.urls,
+    norms: parsed.norms,
+    bodyHash: await sha256Hex(text),
+  });
+  if (created.kind === 'conflict') throw new ApiError('conflict', created.message);
+  let view = created.view;
+  if (wait > 0 && !TERMINAL_STATUSES.includes(view.status)) {
+    view = found(await stub.waitForEnd(wait * 1000), id);
+  }
+  const self = `/v1/jobs/${id}`;
+  c.header('Location', self);
+  return c.json(
+    {
+      id,
+      status: view.status,
+      accepted: created.accepted,
+      duplicates: created.duplicates,
+      links: { self, results: `${self}/results`, events: `${self}/events` },
+    },
+    TERMINAL_STATUSES.includes(view.status) && wait > 0 ? 200 : 202,
+  );
+});
+
+jobRoutes.get('/:id', async (c) => {
+  const id = c.req.param('id');
+  return c.json(found(await coordinatorFor(c.env, id).view(), id));
+});
+
+jobRoutes.delete('/:id', async (c) => {
+  const id = c.req.param('id');
+  return c.json(found(await coordinatorFor(c.env, id).cancel(), id));
+});
+
+jobRoutes.patch('/:id', async (c) => {
+  const id = c.req.param('id');
+  const stub = coordinatorFor(c.env, id);
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw new ApiError('invalid_request', 'body is not valid JSON');
+  }
+  const deadlineMs = (body as { deadlineMs?: unknown } | null)?.deadlineMs;
+  const keys = body && typeof body === 'object' ? Object.keys(body) : [];
+  if (keys.some((k) => k !== 'deadlineMs')) {
+    throw new ApiError(
+      'invalid_request',
+      `unknown field(s) ${keys.filter((k) => k !== 'deadlineMs').join(', ')}`,
+    );
+  }
+  if (typeof deadlineMs !== 'number' || !Number.isInteger(deadlineMs) || deadlineMs < 1) {
+    throw new ApiError(
+      'invalid_request',
+      'deadlineMs: expected a positive integer (ms from creation)',
+    );
+  }
+  const res = await stub.setDeadline(deadlineMs);
+  if (!res.ok) throw new ApiError(res.code, res.message);
+  return c.json(res.view);
+});
+
+function parseWait(raw: string | undefined): number {
+  if (raw === undefined) return 0;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_WAIT_S) {
+    throw new ApiError(
+      'invalid_request',
+      `wait: expected an integer number of seconds 0..${MAX_WAIT_S}`,
+    );
+  }
+  return n;
+}
+
+function tooLarge(): ApiError {
+  return new ApiError('payload_too_large', `the body is over ${MAX_BODY_BYTES} bytes`);
+}

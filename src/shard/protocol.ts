@@ -1,0 +1,57 @@
+import type { PageOutcome } from '../fetch/fetch-page';
+import type { RobotsRules } from '../lib/robots';
+
+/**
+ * The production limit of outgoing connections waiting for headers per invocation. A Durable
+ * Object shares one I/O context, so one shard never holds more fetches than this in flight.
+ */
+export const MAX_CONNECTIONS_PER_SHARD = 6;
+
+/** What a shard needs to run its part of a job; fixed for one run of the shard. */
+export interface ShardAssignment {
+  jobId: string;
+  shardIdx: number;
+  runId: string;
+  slots: number;
+  timeoutMs: number;
+  maxBytes: number;
+  selectors: Record<string, string>;
+  allowPrivate: boolean;
+}
+
+export type WorkItem =
+  | { type: 'page'; idx: number; url: string }
+  | { type: 'robots'; hostId: number; url: string };
+
+export type WorkOutcome =
+  | { type: 'page'; idx: number; outcome: PageOutcome }
+  | { type: 'robots'; hostId: number; rules: RobotsRules };
+
+/** A shard's report: what finished since the last call, and how much more it can take. */
+export interface ExchangeRequest {
+  shardIdx: number;
+  runId: string;
+  outcomes: WorkOutcome[];
+  want: number;
+  /** Fetches running now. */
+  inflight: number;
+  /** Items received but not started yet. */
+  queued: number;
+  /** The run has used its budget of fetches and wants to be replaced by a fresh one. */
+  retiring: boolean;
+}
+
+/** `stop`: nothing left for this run, finish and exit. `abort`: drop everything now. */
+export interface ExchangeReply {
+  items: WorkItem[];
+  stop: boolean;
+  abort: boolean;
+}
+
+/** Splits a job's concurrency into shards of at most MAX_CONNECTIONS_PER_SHARD slots each. */
+export function planShards(concurrency: number): number[] {
+  const n = Math.ceil(concurrency / MAX_CONNECTIONS_PER_SHARD);
+  const base = Math.floor(concurrency / n);
+  const extra = concurrency % n;
+  return Array.from({ length: n }, (_, i) => base + (i < extra ? 1 : 0));
+}

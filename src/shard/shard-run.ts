@@ -1,0 +1,196 @@
+import { fetchPage } from '../fetch/fetch-page';
+import { fetchRobots } from '../fetch/robots-fetch';
+import { isPrivateHost } from '../lib/ssrf';
+import type {
+  ExchangeReply,
+  ExchangeRequest,
+  ShardAssignment,
+  WorkItem,
+  WorkOutcome,
+} from './protocol';
+
+/** A shard asks for more work when fewer than its slots wait locally; it holds up to 2x. */
+const PREFETCH_FACTOR = 2;
+/** Finished outcomes wait at most this long to be batched into one report. */
+const FLUSH_MS = 40;
+/** A busy shard calls in at least this often, which renews its lease. */
+const HEARTBEAT_MS = 3_000;
+/**
+ * Subrequests are counted per invocation (10,000 on paid plans, redirects included), so a run
+ * retires after this many items and the coordinator starts a fresh one.
+ */
+export const MAX_ITEMS_PER_RUN = 400;
+const MAX_CALL_FAILURES = 8;
+
+export interface CoordinatorPort {
+  exchange(req: ExchangeRequest): Promise<ExchangeReply>;
+}
+
+/**
+ * One run of a shard: borrows URLs from the coordinator, fetches at most `slots` at once,
+ * and reports outcomes back in batches. Holds nothing durable: if it dies, the coordinator's
+ * lease on its URLs expires and they are handed out again.
+ */
+export class ShardRun {
+  readonly #a: ShardAssignment;
+  readonly #port: CoordinatorPort;
+  readonly #abort = new AbortController();
+  #queue: WorkItem[] = [];
+  #inflight = 0;
+  #outbox: WorkOutcome[] = [];
+  #started = 0;
+  #stopping = false;
+  #starvedSinceChange = false;
+  #lastCall = 0;
+  #wake: (() => void) | null = null;
+  #finished = false;
+
+  constructor(a: ShardAssignment, port: CoordinatorPort) {
+    this.#a = a;
+    this.#port = port;
+  }
+
+  get runId(): string {
+    return this.#a.runId;
+  }
+
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  /** Drops everything at once: in-flight fetches are aborted and nothing more is reported. */
+  abort(): void {
+    this.#abort.abort();
+    this.#signal();
+  }
+
+  /** The run loop; resolves when the coordinator has nothing more or the run is aborted. */
+  async run(): Promise<void> {
+    try {
+      await this.#loop();
+    } finally {
+      this.#finished = true;
+    }
+  }
+
+  async #loop(): Promise<void> {
+    const slots = this.#a.slots;
+    let failures = 0;
+    while (!this.#abort.signal.aborted) {
+      this.#fill();
+      const idle = this.#inflight === 0 && this.#queue.length === 0;
+      if (this.#stopping && idle && this.#outbox.length === 0) return;
+      const now = Date.now();
+      const sinceCall = now - this.#lastCall;
+      const wantsWork = !this.#stopping && !this.#starvedSinceChange && this.#queue.length < slots;
+      const callNow =
+        this.#outbox.length >= slots ||
+        (this.#outbox.length > 0 && (sinceCall >= FLUSH_MS || idle || this.#stopping)) ||
+        (wantsWork && (idle || this.#queue.length === 0 || this.#outbox.length > 0)) ||
+        (wantsWork && sinceCall >= FLUSH_MS) ||
+        sinceCall >= HEARTBEAT_MS;
+      if (callNow) {
+        try {
+          await this.#call(slots);
+          failures = 0;
+        } catch (err) {
+          failures++;
+          if (failures >= MAX_CALL_FAILURES) {
+            console.error('shard gives up reaching its coordinator', err);
+            this.abort();
+            return;
+          }
+          await this.#sleep(Math.min(2_000, 50 * 2 ** failures));
+        }
+        continue;
+      }
+      const wait = this.#outbox.length > 0 ? FLUSH_MS - sinceCall : HEARTBEAT_MS - sinceCall;
+      await this.#sleep(Math.max(1, wait));
+    }
+  }
+
+  async #call(slots: number): Promise<void> {
+    const outcomes = this.#outbox.splice(0, 500);
+    const retiring = this.#started >= MAX_ITEMS_PER_RUN;
+    if (retiring) this.#stopping = true;
+    const target = this.#stopping ? 0 : slots * PREFETCH_FACTOR;
+    const want = Math.max(0, target - this.#queue.length - this.#inflight);
+    this.#lastCall = Date.now();
+    let reply: ExchangeReply;
+    try {
+      reply = await this.#port.exchange({
+        shardIdx: this.#a.shardIdx,
+        runId: this.#a.runId,
+        outcomes,
+        want,
+        inflight: this.#inflight,
+        queued: this.#queue.length,
+        retiring,
+      });
+    } catch (err) {
+      this.#outbox.unshift(...outcomes);
+      throw err;
+    }
+    if (reply.abort) {
+      this.abort();
+      return;
+    }
+    if (reply.stop) this.#stopping = true;
+    this.#queue.push(...reply.items);
+    this.#starvedSinceChange = want > 0 && reply.items.length === 0 && this.#inflight > 0;
+  }
+
+  #fill(): void {
+    while (this.#inflight < this.#a.slots && this.#queue.length > 0) {
+      const item = this.#queue.shift();
+      if (!item) break;
+      this.#inflight++;
+      this.#started++;
+      void this.#runItem(item);
+    }
+  }
+
+  async #runItem(item: WorkItem): Promise<void> {
+    const a = this.#a;
+    try {
+      if (item.type === 'robots') {
+        const rules = await fetchRobots(item.url, a.timeoutMs, this.#abort.signal);
+        this.#outbox.push({ type: 'robots', hostId: item.hostId, rules });
+      } else {
+        const outcome = await fetchPage({
+          url: item.url,
+          timeoutMs: a.timeoutMs,
+          maxBytes: a.maxBytes,
+          selectors: a.selectors,
+          signal: this.#abort.signal,
+          isBlocked: a.allowPrivate ? undefined : (u) => isPrivateHost(u.hostname),
+        });
+        this.#outbox.push({ type: 'page', idx: item.idx, outcome });
+      }
+    } catch (err) {
+      console.error('shard item failed unexpectedly', err);
+    } finally {
+      this.#inflight--;
+      this.#starvedSinceChange = false;
+      this.#signal();
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#wake = null;
+        resolve();
+      }, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        this.#wake = null;
+        resolve();
+      };
+    });
+  }
+
+  #signal(): void {
+    this.#wake?.();
+  }
+}

@@ -1,0 +1,282 @@
+import { listDurableObjectIds } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import type { Result } from '../../src/jobs/types';
+import {
+  allResults,
+  api,
+  getJob,
+  origin,
+  originStats,
+  submit,
+  tag,
+  waitForJob,
+} from '../support/api';
+
+const byUrl = (results: Result[]) => new Map(results.map((r) => [r.url, r]));
+
+describe('POST /v1/jobs then results: extraction and failure kinds', () => {
+  it('settles every URL with one honest Result', async () => {
+    const urls = [
+      origin('/fixture/entities'),
+      origin('/fixture/tricky-links'),
+      origin('/fixture/no-title'),
+      origin('/text'),
+      origin('/status/404'),
+      origin('/hang'),
+      origin('/bytes?n=300000'),
+      origin('/chain/2'),
+      origin('/loop/a'),
+      origin('/page?title=Hello&links=7'),
+    ];
+    const job = await submit({
+      urls,
+      concurrency: 4,
+      timeoutMs: 800,
+      maxBytes: 100_000,
+      retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
+      extract: { selectors: { heading: 'h1' } },
+    });
+    expect(job.accepted).toBe(urls.length);
+    const view = await waitForJob(job.id);
+    expect(view.status).toBe('completed');
+    expect(view.counts.total).toBe(urls.length);
+    const results = await allResults(job.id);
+    expect(results).toHaveLength(urls.length);
+    const r = byUrl(results);
+    const get = (u: string) => {
+      const res = r.get(u);
+      if (!res) throw new Error(`no result for ${u}`);
+      return res;
+    };
+
+    const page = get(origin('/page?title=Hello&links=7'));
+    expect(page).toMatchObject({ ok: true, status: 200, title: 'Hello', links: 7, attempts: 1 });
+    expect(page.bytes).toBeGreaterThan(0);
+    expect(page.fetchedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(page.error).toBeNull();
+
+    expect(get(origin('/fixture/entities')).title).toContain('&');
+    expect(get(origin('/fixture/no-title')).title).toBeNull();
+    expect(get(origin('/text'))).toMatchObject({ ok: true, title: null, links: 0 });
+    expect(get(origin('/status/404'))).toMatchObject({
+      ok: false,
+      status: 404,
+      attempts: 1,
+      error: { kind: 'http_status' },
+    });
+    expect(get(origin('/hang')).error?.kind).toBe('timeout');
+    expect(get(origin('/bytes?n=300000')).error?.kind).toBe('too_large');
+    const chain = get(origin('/chain/2'));
+    expect(chain.ok).toBe(true);
+    expect(chain.finalUrl).toBe(origin('/chain/0'));
+    expect(get(origin('/loop/a')).error?.kind).toBe('redirect_loop');
+    expect(view.counts.succeeded + view.counts.failed).toBe(urls.length);
+    expect(view.stats.p50Ms).not.toBeNull();
+  });
+
+  it('keeps the origin under the job concurrency', async () => {
+    const t = tag('conc');
+    const urls = Array.from({ length: 24 }, (_, i) => origin(`/delay?ms=120&tag=${t}&i=${i}`));
+    const job = await submit({ urls, concurrency: 3 });
+    const view = await waitForJob(job.id);
+    expect(view.counts.succeeded).toBe(24);
+    const stats = await originStats(t);
+    expect(stats.requests).toBe(24);
+    expect(stats.maxInFlight).toBeLessThanOrEqual(3);
+    expect(stats.maxInFlight).toBeGreaterThanOrEqual(2);
+  });
+
+  it('answers 200 with ?wait when the job finishes in time', async () => {
+    const res = await api('/v1/jobs?wait=10', {
+      method: 'POST',
+      body: JSON.stringify({ urls: [origin('/page?title=W&links=1')] }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { id: string; status: string };
+    expect(body.status).toBe('completed');
+    expect(res.headers.get('location')).toBe(`/v1/jobs/${body.id}`);
+  });
+
+  it('fetches duplicate URLs once and counts them', async () => {
+    const a = origin('/page?title=D&links=0');
+    const job = await submit({ urls: [a, `${a}#frag`, a.replace('http://', 'HTTP://')] });
+    expect(job).toMatchObject({ accepted: 1, duplicates: 2 });
+    await waitForJob(job.id);
+    const results = await allResults(job.id);
+    expect(results.map((r) => r.url)).toEqual([a]);
+  });
+});
+
+describe('pagination and NDJSON', () => {
+  it('return every result exactly once', async () => {
+    const urls = Array.from({ length: 230 }, (_, i) => origin(`/page?title=P${i}&links=${i % 5}`));
+    const job = await submit({ urls, concurrency: 30 });
+    await waitForJob(job.id);
+    const paged = await allResults(job.id, 37);
+    expect(paged).toHaveLength(230);
+    expect(new Set(paged.map((r) => r.url))).toEqual(new Set(urls));
+    for (const r of paged) expect(r.title).toBe(`P${urls.indexOf(r.url)}`);
+
+    const res = await api(`/v1/jobs/${job.id}/results`, {
+      headers: { accept: 'application/x-ndjson' },
+    });
+    expect(res.headers.get('content-type')).toContain('application/x-ndjson');
+    const lines = (await res.text()).trim().split('\n');
+    expect(lines).toHaveLength(230);
+    const streamed = lines.map((l) => JSON.parse(l) as Result);
+    expect(new Set(streamed.map((r) => r.url))).toEqual(new Set(urls));
+  });
+
+  it('rejects a forged cursor and a bad limit', async () => {
+    const job = await submit({ urls: [origin('/text')] });
+    expect((await api(`/v1/jobs/${job.id}/results?cursor=zzz`)).status).toBe(400);
+    expect((await api(`/v1/jobs/${job.id}/results?limit=0`)).status).toBe(400);
+  });
+});
+
+describe('cancel', () => {
+  it('stops a running job, aborts in-flight fetches, and is idempotent', async () => {
+    const t = tag('cancel');
+    const urls = Array.from({ length: 10 }, (_, i) => origin(`/hang?tag=${t}&i=${i}`));
+    const job = await submit({ urls, concurrency: 3, timeoutMs: 60_000 });
+    for (let i = 0; i < 100 && (await originStats(t)).inFlight < 3; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const res = await api(`/v1/jobs/${job.id}`, { method: 'DELETE' });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { status: string }).status).toBe('cancelled');
+    const view = await getJob(job.id);
+    expect(view.counts).toMatchObject({ total: 10, cancelled: 10, inFlight: 0, queued: 0 });
+    const results = await allResults(job.id);
+    expect(results).toHaveLength(10);
+    expect(results.every((r) => r.error?.kind === 'cancelled')).toBe(true);
+    for (let i = 0; i < 100 && (await originStats(t)).aborted < 3; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect((await originStats(t)).aborted).toBe(3);
+    const again = await api(`/v1/jobs/${job.id}`, { method: 'DELETE' });
+    expect(again.status).toBe(200);
+    expect(await allResults(job.id)).toEqual(results);
+  });
+});
+
+describe('bad input', () => {
+  const bad: Array<[string, string, RegExp]> = [
+    ['malformed JSON', '{"urls": [', /not valid JSON/],
+    ['not an object', '[1,2]', /expected a JSON object/],
+    ['no urls field', '{}', /^urls:/],
+    ['zero URLs', '{"urls": []}', /^urls: at least one/],
+    [
+      'a non-http URL',
+      '{"urls": ["https://ok.test/", "ftp://x.test/"]}',
+      /^urls\[1\]: not an http/,
+    ],
+    ['a relative URL', '{"urls": ["/path"]}', /^urls\[0\]:/],
+    ['a URL of the wrong type', '{"urls": [42]}', /^urls\[0\]: expected a string/],
+    [
+      'concurrency of the wrong type',
+      '{"urls": ["https://a.test/"], "concurrency": "5"}',
+      /^concurrency:/,
+    ],
+    [
+      'concurrency out of range',
+      '{"urls": ["https://a.test/"], "concurrency": 0}',
+      /^concurrency:/,
+    ],
+    ['a bad mode', '{"urls": ["https://a.test/"], "mode": "yolo"}', /^mode:/],
+    [
+      'a bad nested field',
+      '{"urls": ["https://a.test/"], "retry": {"maxAttempts": -1}}',
+      /^retry\.maxAttempts:/,
+    ],
+    [
+      'an unknown field',
+      '{"urls": ["https://a.test/"], "concurency": 5}',
+      /unknown field.*concurency/,
+    ],
+    [
+      'an invalid selector',
+      '{"urls": ["https://a.test/"], "extract": {"selectors": {"x": "h1[[["}}}',
+      /^extract\.selectors\.x:/,
+    ],
+  ];
+
+  it.each(bad)(
+    '%s gets a 400 envelope naming the field, and creates nothing',
+    async (_n, body, re) => {
+      const before = (await listDurableObjectIds(env.JOB_COORDINATOR)).length;
+      const res = await api('/v1/jobs', {
+        method: 'POST',
+        body,
+        headers: { 'idempotency-key': `bad-${_n}` },
+      });
+      expect(res.status).toBe(400);
+      const json = (await res.json()) as { error: { code: string; message: string } };
+      expect(json.error.code).toBe('invalid_request');
+      expect(json.error.message).toMatch(re);
+      expect((await listDurableObjectIds(env.JOB_COORDINATOR)).length).toBe(before);
+    },
+  );
+
+  it('refuses more URLs than MAX_URLS_PER_JOB', async () => {
+    const urls = Array.from({ length: 100_001 }, (_, i) => `https://a.test/${i}`);
+    const res = await api('/v1/jobs', { method: 'POST', body: JSON.stringify({ urls }) });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
+      /^urls: at most 100000/,
+    );
+  });
+
+  it('refuses a body that is not JSON with 415', async () => {
+    const res = await api('/v1/jobs', {
+      method: 'POST',
+      body: 'urls=x',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(res.status).toBe(415);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+      'unsupported_media_type',
+    );
+  });
+});
+
+describe('auth and not found', () => {
+  it('answers 401 without a token or with a wrong one', async () => {
+    for (const authorization of ['', 'Bearer nope', 'Basic dGVzdA==']) {
+      const res = await api('/v1/jobs/j000000000abcdefabcdef', { headers: { authorization } });
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+    }
+  });
+
+  it('answers 404 for unknown jobs, in the envelope', async () => {
+    for (const id of ['j000000000abcdefabcdef', 'nope']) {
+      for (const [method, suffix] of [
+        ['GET', ''],
+        ['GET', '/results'],
+        ['DELETE', ''],
+      ] as const) {
+        const res = await api(`/v1/jobs/${id}${suffix}`, { method });
+        expect(res.status).toBe(404);
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe('not_found');
+      }
+    }
+  });
+});
+
+describe('Idempotency-Key', () => {
+  it('returns the same job for the same key and body, 409 for another body', async () => {
+    const body = { urls: [origin('/text?k=1')] };
+    const key = { 'idempotency-key': tag('idem') };
+    const a = await submit(body, key);
+    const b = await submit(body, key);
+    expect(b.id).toBe(a.id);
+    const c = await api('/v1/jobs', {
+      method: 'POST',
+      body: JSON.stringify({ urls: [origin('/json')] }),
+      headers: key,
+    });
+    expect(c.status).toBe(409);
+  });
+});

@@ -1,0 +1,452 @@
+/**
+ * The local test origin: a plain Node HTTP server that tests, benchmarks and the crash drill
+ * scrape. Only erasable TypeScript syntax, so Node runs it directly with type stripping:
+ *   node test/origin/server.ts --port 9999 --latency 250
+ * Counters are kept per `?tag=` so that parallel tests do not see each other's traffic.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { FIXTURES } from './fixtures.ts';
+
+export interface OriginOptions {
+  /** Port to listen on; 0 or undefined picks a free one. */
+  port?: number;
+  /** Loopback addresses to listen on, all on the same port. */
+  hosts?: string[];
+  /** Default delay of the `/bench/*` pages. */
+  latencyMs?: number;
+}
+
+export interface Origin {
+  port: number;
+  close(): Promise<void>;
+  /** `http://HOST:PORT` for one of the hosts (the first by default). */
+  baseUrl(host?: string): string;
+}
+
+export const DEFAULT_HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
+
+interface HostStats {
+  requests: number;
+  inFlight: number;
+  maxInFlight: number;
+}
+
+interface TagStats {
+  requests: number;
+  inFlight: number;
+  maxInFlight: number;
+  aborted: number;
+  byHost: Map<string, HostStats>;
+  paths: Map<string, number>;
+  keys: Map<string, number>;
+}
+
+type Res = http.ServerResponse;
+
+const HTML = 'text/html; charset=utf-8';
+const CHUNK = 64 * 1024;
+const MAX_DELAY_MS = 10 * 60_000;
+const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
+
+function newTagStats(): TagStats {
+  return {
+    requests: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+    aborted: 0,
+    byHost: new Map(),
+    paths: new Map(),
+    keys: new Map(),
+  };
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function intParam(url: URL, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = url.searchParams.get(name);
+  if (raw === null || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) return fallback;
+  return Math.min(Math.floor(n), max);
+}
+
+function simplePage(title: string, body = '', links = 0): string {
+  let anchors = '';
+  for (let i = 0; i < links; i++) anchors += `<li><a href="/page?n=${i}">Link ${i}</a></li>\n`;
+  return `<!doctype html>\n<html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>\n<body><h1>${escapeHtml(title)}</h1>${body}<ul>\n${anchors}</ul></body></html>\n`;
+}
+
+function send(res: Res, status: number, contentType: string, body: string | Buffer, headers: http.OutgoingHttpHeaders = {}): void {
+  const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': buf.length, ...headers });
+  res.end(buf);
+}
+
+// The bulk of a /bench page, built once: ~2 KB of realistic markup with 20 links.
+const BENCH_BODY = (() => {
+  let s = '<header><nav><a href="/bench/home">Home</a> <a href="/bench/about">About</a></nav></header>\n<main><article>\n';
+  s += '<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua.</p>\n';
+  s += '<ul>\n';
+  for (let i = 0; i < 18; i++) s += `<li><a href="/bench/item-${i}" class="item">Item number ${i}</a></li>\n`;
+  s += '</ul>\n<p>Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat.</p>\n';
+  s += '</article></main>\n<footer><p>&copy; 2025 Bench Origin &middot; all rights reserved</p></footer>\n</body></html>\n';
+  return s;
+})();
+const BENCH_HEAD = '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/static/site.css">\n<title>';
+
+function benchPage(name: string): Buffer {
+  return Buffer.from(`${BENCH_HEAD}Page ${escapeHtml(name)}</title></head>\n<body>\n${BENCH_BODY}`, 'utf8');
+}
+
+const BYTES_PREFIX = '<!doctype html><html><head><title>Bytes</title></head><body><p>';
+const BYTES_SUFFIX = '</p></body></html>';
+const FILLER = Buffer.alloc(CHUNK, 'x');
+
+/** Writes a chunk, waiting for drain; false when the client went away. */
+async function write(res: Res, chunk: Buffer | string): Promise<boolean> {
+  if (res.destroyed) return false;
+  if (res.write(chunk)) return true;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+  return !res.destroyed;
+}
+
+/** Resolves after ms, or early (with false) when the client goes away. */
+function sleep(res: Res, ms: number): Promise<boolean> {
+  if (res.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onClose = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      res.off('close', onClose);
+      resolve(!res.destroyed);
+    }, ms);
+    res.once('close', onClose);
+  });
+}
+
+async function streamBytes(res: Res, n: number, chunked: boolean): Promise<void> {
+  // With ?chunked=1 there is no Content-Length, so a client cannot refuse the body up front.
+  res.writeHead(200, chunked ? { 'Content-Type': HTML } : { 'Content-Type': HTML, 'Content-Length': n });
+  const head = Buffer.from(BYTES_PREFIX);
+  const tail = Buffer.from(BYTES_SUFFIX);
+  if (n <= head.length + tail.length) {
+    res.end(Buffer.concat([head, tail]).subarray(0, n));
+    return;
+  }
+  let left = n - tail.length;
+  let first = true;
+  while (left > 0) {
+    let chunk: Buffer;
+    if (first) {
+      const fill = Math.min(CHUNK - head.length, left - head.length);
+      chunk = Buffer.concat([head, FILLER.subarray(0, fill)]);
+      first = false;
+    } else {
+      chunk = FILLER.subarray(0, Math.min(CHUNK, left));
+    }
+    left -= chunk.length;
+    if (!(await write(res, chunk))) return;
+  }
+  res.end(tail);
+}
+
+async function slowBody(res: Res, chunks: number, interval: number): Promise<void> {
+  res.writeHead(200, { 'Content-Type': HTML });
+  res.flushHeaders();
+  if (!(await write(res, '<!doctype html><html><head><title>Slow body</title></head><body>\n'))) return;
+  for (let i = 0; i < chunks; i++) {
+    if (!(await sleep(res, interval))) return;
+    if (!(await write(res, `<p>chunk ${i}</p>\n`))) return;
+  }
+  res.end('</body></html>\n');
+}
+
+/** Keeps the query string (the tag) across redirects within the origin. */
+function withQuery(path: string, url: URL): string {
+  return url.search ? `${path}${url.search}` : path;
+}
+
+/** Starts the origin on every host, on one shared port. */
+export async function startOrigin(opts: OriginOptions = {}): Promise<Origin> {
+  const hosts = opts.hosts && opts.hosts.length > 0 ? opts.hosts : DEFAULT_HOSTS;
+  const latencyMs = opts.latencyMs ?? 0;
+  const tags = new Map<string, TagStats>();
+
+  const statsFor = (tag: string): TagStats => {
+    let s = tags.get(tag);
+    if (!s) {
+      s = newTagStats();
+      tags.set(tag, s);
+    }
+    return s;
+  };
+
+  const track = (req: http.IncomingMessage, res: Res, url: URL, tag: string): void => {
+    const s = statsFor(tag);
+    const host = req.headers.host ?? '';
+    let h = s.byHost.get(host);
+    if (!h) {
+      h = { requests: 0, inFlight: 0, maxInFlight: 0 };
+      s.byHost.set(host, h);
+    }
+    const hs = h;
+    s.requests++;
+    s.inFlight++;
+    s.maxInFlight = Math.max(s.maxInFlight, s.inFlight);
+    hs.requests++;
+    hs.inFlight++;
+    hs.maxInFlight = Math.max(hs.maxInFlight, hs.inFlight);
+    s.paths.set(url.pathname, (s.paths.get(url.pathname) ?? 0) + 1);
+    const key = url.searchParams.get('key');
+    if (key !== null) s.keys.set(key, (s.keys.get(key) ?? 0) + 1);
+    res.once('close', () => {
+      // A reset may have replaced the tag's stats meanwhile: only touch the object we counted in.
+      s.inFlight--;
+      hs.inFlight--;
+      if (!res.writableFinished) s.aborted++;
+    });
+  };
+
+  const handle = async (req: http.IncomingMessage, res: Res): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://origin.invalid');
+    const tag = url.searchParams.get('tag') ?? '';
+    const path = url.pathname;
+
+    if (path === '/__stats') {
+      const s = tags.get(tag) ?? newTagStats();
+      const byHost: Record<string, { requests: number; maxInFlight: number }> = {};
+      for (const [h, v] of s.byHost) byHost[h] = { requests: v.requests, maxInFlight: v.maxInFlight };
+      const body = {
+        requests: s.requests,
+        inFlight: s.inFlight,
+        maxInFlight: s.maxInFlight,
+        aborted: s.aborted,
+        byHost,
+        paths: Object.fromEntries(s.paths),
+      };
+      send(res, 200, 'application/json', JSON.stringify(body));
+      return;
+    }
+    if (path === '/__reset') {
+      tags.delete(tag);
+      send(res, 200, 'application/json', '{"ok":true}');
+      return;
+    }
+    if (path === '/attempts') {
+      const count = tags.get(tag)?.keys.get(url.searchParams.get('key') ?? '') ?? 0;
+      send(res, 200, 'application/json', JSON.stringify({ count }));
+      return;
+    }
+
+    track(req, res, url, tag);
+
+    if (path === '/page') {
+      const title = url.searchParams.get('title') ?? 'Page';
+      send(res, 200, HTML, simplePage(title, '', intParam(url, 'links', 0, 100_000)));
+      return;
+    }
+    if (path.startsWith('/fixture/')) {
+      const fixture = FIXTURES[path.slice('/fixture/'.length)];
+      if (!fixture) {
+        send(res, 404, HTML, simplePage('No such fixture'));
+        return;
+      }
+      send(res, 200, fixture.contentType, Buffer.from(fixture.body, 'latin1'));
+      return;
+    }
+    if (path === '/text') {
+      send(res, 200, 'text/plain; charset=utf-8', 'Just some plain text.\n<title>not a title</title> <a href="/x">x</a>\n');
+      return;
+    }
+    if (path === '/json') {
+      send(res, 200, 'application/json', JSON.stringify({ title: 'not a title', links: ['<a href="/x">'] }));
+      return;
+    }
+    if (path === '/delay') {
+      const ms = intParam(url, 'ms', 0, MAX_DELAY_MS);
+      if (await sleep(res, ms)) send(res, 200, HTML, simplePage(`Delayed ${ms} ms`));
+      return;
+    }
+    if (path.startsWith('/bench/')) {
+      const ms = intParam(url, 'ms', latencyMs, MAX_DELAY_MS);
+      if (ms > 0 && !(await sleep(res, ms))) return;
+      send(res, 200, HTML, benchPage(path.slice('/bench/'.length)));
+      return;
+    }
+    if (path === '/hang') {
+      // Never answers: the request ends when the client gives up (counted in `aborted`).
+      return;
+    }
+    if (path === '/slow-body') {
+      await slowBody(res, intParam(url, 'chunks', 10, 10_000), intParam(url, 'interval', 100, MAX_DELAY_MS));
+      return;
+    }
+    if (path.startsWith('/status/')) {
+      const code = Number(path.slice('/status/'.length));
+      if (!Number.isInteger(code) || code < 200 || code > 599) {
+        send(res, 400, HTML, simplePage('Bad status code'));
+        return;
+      }
+      const retryAfter = url.searchParams.get('retryAfter');
+      const headers: http.OutgoingHttpHeaders = retryAfter !== null ? { 'Retry-After': retryAfter } : {};
+      if (code === 204 || code === 304) {
+        res.writeHead(code, headers);
+        res.end();
+        return;
+      }
+      send(res, code, HTML, simplePage(`Status ${code}`), headers);
+      return;
+    }
+    if (path === '/bytes') {
+      await streamBytes(res, intParam(url, 'n', 1024), url.searchParams.get('chunked') === '1');
+      return;
+    }
+    if (path === '/redirect') {
+      const to = url.searchParams.get('to') ?? '/page';
+      const code = intParam(url, 'code', 302);
+      send(res, REDIRECT_CODES.has(code) ? code : 302, HTML, simplePage('Redirecting'), { Location: to });
+      return;
+    }
+    if (path.startsWith('/chain/')) {
+      const n = Number(path.slice('/chain/'.length));
+      if (!Number.isInteger(n) || n < 0) {
+        send(res, 400, HTML, simplePage('Bad chain length'));
+        return;
+      }
+      if (n === 0) {
+        send(res, 200, HTML, simplePage('End of chain'));
+        return;
+      }
+      send(res, 302, HTML, simplePage('Redirecting'), { Location: withQuery(`/chain/${n - 1}`, url) });
+      return;
+    }
+    if (path === '/loop/a' || path === '/loop/b') {
+      const next = path === '/loop/a' ? '/loop/b' : '/loop/a';
+      send(res, 302, HTML, simplePage('Looping'), { Location: withQuery(next, url) });
+      return;
+    }
+    if (path === '/flaky') {
+      const key = url.searchParams.get('key') ?? '';
+      const seen = statsFor(tag).keys.get(key) ?? 0; // this request included
+      const fails = intParam(url, 'fails', 1);
+      if (seen <= fails) {
+        const code = intParam(url, 'code', 503);
+        const retryAfter = url.searchParams.get('retryAfter');
+        const headers: http.OutgoingHttpHeaders = retryAfter !== null ? { 'Retry-After': retryAfter } : {};
+        send(res, code >= 400 && code <= 599 ? code : 503, HTML, simplePage(`Failure ${seen}`), headers);
+        return;
+      }
+      send(res, 200, HTML, simplePage(`Flaky ${key} ok`, '', 3));
+      return;
+    }
+    if (path === '/robots.txt') {
+      send(res, 200, 'text/plain; charset=utf-8', 'User-agent: *\nDisallow: /private/\n');
+      return;
+    }
+    if (path.startsWith('/private/')) {
+      send(res, 200, HTML, simplePage('Private page', '', 1));
+      return;
+    }
+    send(res, 404, HTML, simplePage('Not found'));
+  };
+
+  const listener = (req: http.IncomingMessage, res: Res): void => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) send(res, 500, 'text/plain', String(err));
+      else res.destroy();
+    });
+  };
+
+  const servers: http.Server[] = [];
+  const listen = (host: string, port: number): Promise<number> => {
+    const server = http.createServer({ keepAlive: true }, listener);
+    server.keepAliveTimeout = 30_000;
+    server.headersTimeout = 35_000;
+    server.requestTimeout = 0;
+    servers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port, host }, () => {
+        server.off('error', reject);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+  };
+  const closeAll = async (): Promise<void> => {
+    const all = servers.splice(0);
+    await Promise.all(
+      all.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            if (!s.listening) {
+              resolve();
+              return;
+            }
+            s.close(() => resolve());
+            s.closeAllConnections();
+          }),
+      ),
+    );
+  };
+
+  let port = opts.port ?? 0;
+  // With an ephemeral port, another process may hold it on a later host: retry a few times.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const [first, ...rest] = hosts;
+      port = await listen(first ?? '127.0.0.1', opts.port ?? 0);
+      for (const host of rest) await listen(host, port);
+      break;
+    } catch (err) {
+      await closeAll();
+      const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      if (!inUse || opts.port || attempt >= 4) throw err;
+    }
+  }
+
+  return {
+    port,
+    close: closeAll,
+    baseUrl: (host?: string) => `http://${host ?? hosts[0] ?? '127.0.0.1'}:${port}`,
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '0' },
+      latency: { type: 'string', default: '0' },
+      hosts: { type: 'string' },
+    },
+  });
+  const origin = await startOrigin({
+    port: Number(values.port),
+    latencyMs: Number(values.latency),
+    hosts: values.hosts ? values.hosts.split(',') : undefined,
+  });
+  console.log(`origin listening on ${origin.baseUrl()}`);
+  const stop = (): void => {
+    void origin.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  void main();
+}

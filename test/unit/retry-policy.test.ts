@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { ERROR_KINDS } from '../../src/jobs/types';
+import { isRetryable, isThrottleSignal, RETRYABLE_STATUSES } from '../../src/lib/retry-policy';
+
+describe('isRetryable', () => {
+  it('retries timeouts and network failures whatever the status', () => {
+    expect(isRetryable({ kind: 'timeout', status: null })).toBe(true);
+    expect(isRetryable({ kind: 'network', status: null })).toBe(true);
+    expect(isRetryable({ kind: 'network', status: 404 })).toBe(true);
+  });
+
+  it.each([...RETRYABLE_STATUSES])('retries http_status %i', (status) => {
+    expect(isRetryable({ kind: 'http_status', status })).toBe(true);
+  });
+
+  it.each([400, 401, 403, 404, 410, 418, 422, 499, 501, 505, 511, 302])(
+    'does not retry http_status %i',
+    (status) => {
+      expect(isRetryable({ kind: 'http_status', status })).toBe(false);
+    },
+  );
+
+  it('does not retry an http_status without a status', () => {
+    expect(isRetryable({ kind: 'http_status', status: null })).toBe(false);
+  });
+
+  it('treats every other error kind as final, even with a retryable status', () => {
+    const final = ERROR_KINDS.filter((k) => !['timeout', 'network', 'http_status'].includes(k));
+    expect(final).toHaveLength(7);
+    for (const kind of final) {
+      expect(isRetryable({ kind, status: null })).toBe(false);
+      expect(isRetryable({ kind, status: 503 })).toBe(false);
+    }
+    expect(isRetryable({ kind: 'something_new', status: 503 })).toBe(false);
+  });
+});
+
+describe('isThrottleSignal', () => {
+  it('is true only for 429 and 503', () => {
+    expect(isThrottleSignal(429)).toBe(true);
+    expect(isThrottleSignal(503)).toBe(true);
+    for (const status of [null, 200, 408, 500, 502, 504]) {
+      expect(isThrottleSignal(status)).toBe(false);
+    }
+  });
+});
