@@ -7,7 +7,13 @@ export default defineConfig({
       wrangler: { configPath: './wrangler.toml' },
       miniflare: {
         // Tests scrape the local origin of test/origin, so loopback targets are allowed here.
-        bindings: { API_TOKEN: 'test-token', ALLOW_PRIVATE_TARGETS: 'true' },
+        bindings: {
+          API_TOKEN: 'test-token',
+          WEBHOOK_SECRET: 'test-webhook-secret',
+          ALLOW_PRIVATE_TARGETS: 'true',
+          // Short leases so that tests of dead shards recover in seconds.
+          SHARD_LEASE_MS: '2000',
+        },
       },
     }),
   ],

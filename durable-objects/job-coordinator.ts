@@ -31,12 +31,10 @@ import {
   type WorkOutcome,
 } from '../src/shard/protocol';
 
-/** A shard run that has not called in for this long is presumed dead; its URLs go back. */
-export const LEASE_MS = 20_000;
-/** Housekeeping cadence (lease expiry, retries, deadline) while a job runs. */
-const TICK_MS = 5_000;
-/** How long an idle shard's exchange waits for work before answering empty. */
-const PARK_MS = 3_000;
+/** Default for SHARD_LEASE_MS: a silent shard run is presumed dead after this long. */
+const DEFAULT_LEASE_MS = 20_000;
+/** Housekeeping cadence (lease expiry, retries, deadline) while a job runs, at most. */
+const MAX_TICK_MS = 5_000;
 /** Rows of JSON per insert statement stay well under the 2 MB value limit. */
 const INSERT_CHUNK_CHARS = 1_000_000;
 /** A shard holds up to this many times its slots (in flight plus queued locally). */
@@ -123,9 +121,13 @@ export class JobCoordinator extends DurableObject<Env> {
   #parked: Parked[] = [];
   #waiters = new Set<() => void>();
   #alarmAt: number | null = null;
+  readonly #leaseMs: number;
+  readonly #tickMs: number;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.#leaseMs = Number(env.SHARD_LEASE_MS) || DEFAULT_LEASE_MS;
+    this.#tickMs = Math.min(MAX_TICK_MS, this.#leaseMs);
     this.#sql = new Sql(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => {
       this.#sql.migrate(COORDINATOR_MIGRATIONS);
@@ -234,7 +236,7 @@ export class JobCoordinator extends DurableObject<Env> {
 
   /**
    * Called by shards: takes their finished outcomes, hands out more URLs. An idle shard's call
-   * is held (up to PARK_MS) while work exists that cannot be handed out yet.
+   * is held (up to a quarter of the lease) while work exists that cannot be handed out yet.
    */
   async exchange(req: ExchangeRequest): Promise<ExchangeReply> {
     const job = this.#job;
@@ -242,7 +244,7 @@ export class JobCoordinator extends DurableObject<Env> {
     if (!job || !shard || shard.runId !== req.runId) return ABORT;
     if (isTerminal(job.status)) return { items: [], stop: true, abort: job.status !== 'completed' };
     const now = Date.now();
-    shard.leaseUntil = now + LEASE_MS;
+    shard.leaseUntil = now + this.#leaseMs;
     shard.inflight = req.inflight;
     if (req.outcomes.length > 0) {
       let failure: string | null = null;
@@ -279,7 +281,7 @@ export class JobCoordinator extends DurableObject<Env> {
       await this.#tick();
     } catch (err) {
       console.error('coordinator alarm failed', err);
-      this.#wantAlarm(Date.now() + TICK_MS);
+      this.#wantAlarm(Date.now() + this.#tickMs);
     }
   }
 
@@ -299,7 +301,7 @@ export class JobCoordinator extends DurableObject<Env> {
       .all<{ slots: number; run_id: string | null }>(
         'SELECT slots, run_id FROM shards ORDER BY idx',
       )
-      .map((s) => ({ slots: s.slots, runId: s.run_id, leaseUntil: now + LEASE_MS, inflight: 0 }));
+      .map((s) => ({ slots: s.slots, runId: s.run_id, leaseUntil: now + this.#leaseMs, inflight: 0 }));
     this.#hist = new LatencyHistogram();
     this.#bytes = 0;
     const samples = this.#sql.all<{ d: number; b: number }>(
@@ -563,9 +565,9 @@ export class JobCoordinator extends DurableObject<Env> {
   }
 
   #settle(idx: number, result: Result): void {
-    const written = this.#sql.run(
+    const written = this.#sql.all(
       `INSERT OR IGNORE INTO results (idx, ok, kind, duration_ms, bytes, body)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`,
       idx,
       result.ok ? 1 : 0,
       result.error?.kind ?? null,
@@ -573,7 +575,7 @@ export class JobCoordinator extends DurableObject<Env> {
       result.bytes,
       JSON.stringify(result),
     );
-    if (written === 0) return;
+    if (written.length === 0) return;
     this.#sql.run('UPDATE urls SET state = 3, due_at = NULL WHERE idx = ?', idx);
     if (result.ok) this.#counters.succeeded++;
     else if (result.error?.kind === 'cancelled' || result.error?.kind === 'deadline') {
@@ -651,7 +653,7 @@ export class JobCoordinator extends DurableObject<Env> {
         timer: setTimeout(() => {
           this.#parked = this.#parked.filter((p) => p !== entry);
           resolve({ items: [], stop: false, abort: false });
-        }, PARK_MS),
+        }, this.#leaseMs / 4),
       };
       this.#parked.push(entry);
     });
@@ -688,7 +690,7 @@ export class JobCoordinator extends DurableObject<Env> {
       if (s.runId || capacity >= this.#counters.queued) return;
       const runId = randomToken();
       s.runId = runId;
-      s.leaseUntil = now + LEASE_MS;
+      s.leaseUntil = now + this.#leaseMs;
       s.inflight = 0;
       capacity += s.slots * PREFETCH_FACTOR;
       this.#sql.run('UPDATE shards SET run_id = ? WHERE idx = ?', runId, idx);
@@ -701,6 +703,7 @@ export class JobCoordinator extends DurableObject<Env> {
         maxBytes: spec.maxBytes,
         selectors: spec.extract.selectors,
         allowPrivate: this.env.ALLOW_PRIVATE_TARGETS === 'true',
+        heartbeatMs: Math.floor(this.#leaseMs / 4),
       };
       starts.push(
         this.#shardStub(idx)
@@ -720,7 +723,10 @@ export class JobCoordinator extends DurableObject<Env> {
     this.#shards.forEach((s, idx) => {
       if (!s.runId || s.leaseUntil > now) return;
       console.warn(`shard ${idx} run ${s.runId} missed its lease; its URLs go back to the queue`);
-      const n = this.#sql.run('UPDATE urls SET state = 0 WHERE state = 1 AND shard = ?', idx);
+      const n = this.#sql.all(
+        'UPDATE urls SET state = 0 WHERE state = 1 AND shard = ? RETURNING idx',
+        idx,
+      ).length;
       this.#counters.leased -= n;
       this.#counters.queued += n;
       hosts?.resetPendingRobots(idx);
@@ -753,16 +759,16 @@ export class JobCoordinator extends DurableObject<Env> {
       await this.#timeOut();
       return;
     }
-    const promoted = this.#sql.run(
-      'UPDATE urls SET state = 0, due_at = NULL WHERE state = 2 AND due_at <= ?',
+    const promoted = this.#sql.all(
+      'UPDATE urls SET state = 0, due_at = NULL WHERE state = 2 AND due_at <= ? RETURNING idx',
       now,
-    );
+    ).length;
     this.#counters.retrying -= promoted;
     this.#counters.queued += promoted;
     this.#expireLeases(now);
     this.#serveParked(now);
     await this.#ensureShards(now);
-    let next = now + TICK_MS;
+    let next = now + this.#tickMs;
     const due = this.#sql.one<{ d: number | null }>(
       'SELECT min(due_at) AS d FROM urls WHERE state = 2',
     )?.d;

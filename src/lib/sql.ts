@@ -38,7 +38,10 @@ export class Sql {
     return this.all<T>(query, ...params)[0] ?? null;
   }
 
-  /** Runs a statement for its effect and returns the number of rows written. */
+  /**
+   * Runs a statement for its effect. Returns the storage's rows-written figure, which counts
+   * index entries too: to count affected rows, use RETURNING with `all`.
+   */
   run(query: string, ...params: Param[]): number {
     try {
       const cursor = this.#storage.exec(query, ...params);

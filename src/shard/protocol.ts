@@ -17,6 +17,8 @@ export interface ShardAssignment {
   maxBytes: number;
   selectors: Record<string, string>;
   allowPrivate: boolean;
+  /** The shard calls in at least this often while busy, which renews its lease. */
+  heartbeatMs: number;
 }
 
 export type WorkItem =

@@ -13,8 +13,6 @@ import type {
 const PREFETCH_FACTOR = 2;
 /** Finished outcomes wait at most this long to be batched into one report. */
 const FLUSH_MS = 40;
-/** A busy shard calls in at least this often, which renews its lease. */
-const HEARTBEAT_MS = 3_000;
 /**
  * Subrequests are counted per invocation (10,000 on paid plans, redirects included), so a run
  * retires after this many items and the coordinator starts a fresh one.
@@ -88,7 +86,7 @@ export class ShardRun {
         (this.#outbox.length > 0 && (sinceCall >= FLUSH_MS || idle || this.#stopping)) ||
         (wantsWork && (idle || this.#queue.length === 0 || this.#outbox.length > 0)) ||
         (wantsWork && sinceCall >= FLUSH_MS) ||
-        sinceCall >= HEARTBEAT_MS;
+        sinceCall >= this.#a.heartbeatMs;
       if (callNow) {
         try {
           await this.#call(slots);
@@ -104,7 +102,7 @@ export class ShardRun {
         }
         continue;
       }
-      const wait = this.#outbox.length > 0 ? FLUSH_MS - sinceCall : HEARTBEAT_MS - sinceCall;
+      const wait = this.#outbox.length > 0 ? FLUSH_MS - sinceCall : this.#a.heartbeatMs - sinceCall;
       await this.#sleep(Math.max(1, wait));
     }
   }

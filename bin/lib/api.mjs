@@ -1,0 +1,178 @@
+// A small client for the scrape-fanout HTTP API v1 (DESIGN.md). Every failure becomes an
+// ApiError (the server's error envelope) or a NetworkError (the server could not be reached).
+
+/**
+ * @typedef {{ total: number, queued: number, inFlight: number, retrying: number,
+ *   succeeded: number, failed: number, cancelled: number }} JobCounts
+ * @typedef {'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out'} JobStatus
+ * @typedef {{ id: string, status: JobStatus, mode: string, createdAt: string,
+ *   startedAt: string | null, finishedAt: string | null, deadlineAt: string | null,
+ *   counts: JobCounts, stats: { p50Ms: number | null, p95Ms: number | null, bytes: number },
+ *   ratePerSec?: number }} JobView
+ * @typedef {{ id: string, status: JobStatus, accepted: number, duplicates: number }} Submitted
+ */
+
+export const TERMINAL = ['completed', 'failed', 'cancelled', 'timed_out'];
+/** Plain requests give up after this; streams are bounded by their callers. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {string} code
+   * @param {string} message
+   * @param {unknown} [details]
+   */
+  constructor(status, code, message, details) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export class NetworkError extends Error {
+  /**
+   * @param {string} url
+   * @param {unknown} cause
+   */
+  constructor(url, cause) {
+    super(`cannot reach ${url}: ${describeCause(cause)}`);
+    this.url = url;
+  }
+}
+
+/** @param {unknown} err */
+function describeCause(err) {
+  if (!(err instanceof Error)) return String(err);
+  if (err.name === 'TimeoutError') return 'no answer in time';
+  const cause = /** @type {{ code?: string, message?: string } | undefined} */ (err.cause);
+  if (cause?.code) return cause.code;
+  return cause?.message ?? err.message;
+}
+
+/**
+ * Turns a non-2xx response into an ApiError, whether or not it carries the JSON envelope
+ * (a proxy or the dev server itself may answer with HTML).
+ * @param {Response} res
+ * @returns {Promise<ApiError>}
+ */
+export async function errorFrom(res) {
+  const text = await res.text().catch(() => '');
+  try {
+    const body = JSON.parse(text);
+    const e = body?.error;
+    if (e && typeof e.code === 'string') {
+      return new ApiError(res.status, e.code, String(e.message ?? ''), e.details);
+    }
+  } catch {
+    // not JSON: fall through
+  }
+  const snippet = text.replace(/\s+/g, ' ').trim().slice(0, 200);
+  return new ApiError(res.status, `http_${res.status}`, snippet || res.statusText || 'no body');
+}
+
+export class Client {
+  /**
+   * @param {{ baseUrl: string, token: string }} options
+   */
+  constructor({ baseUrl, token }) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.token = token;
+  }
+
+  /**
+   * Sends a request; resolves to the (2xx) response, whose body the caller reads.
+   * @param {string} method
+   * @param {string} path
+   * @param {{ body?: unknown, headers?: Record<string, string>, signal?: AbortSignal }} [init]
+   * @returns {Promise<Response>}
+   */
+  async request(method, path, init = {}) {
+    const url = `${this.baseUrl}${path}`;
+    /** @type {Record<string, string>} */
+    const headers = { authorization: `Bearer ${this.token}`, ...init.headers };
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    let res;
+    try {
+      res = await fetch(url, {
+        method,
+        headers,
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        signal: init.signal ?? AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+    } catch (err) {
+      if (init.signal?.aborted) throw err;
+      throw new NetworkError(url, err);
+    }
+    if (!res.ok) throw await errorFrom(res);
+    return res;
+  }
+
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {{ body?: unknown, headers?: Record<string, string> }} [init]
+   */
+  async json(method, path, init) {
+    const res = await this.request(method, path, init);
+    return res.json();
+  }
+
+  /**
+   * @param {unknown} body
+   * @param {{ idempotencyKey?: string }} [options]
+   * @returns {Promise<Submitted>}
+   */
+  submit(body, options = {}) {
+    /** @type {Record<string, string>} */
+    const headers = {};
+    if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
+    return this.json('POST', '/v1/jobs', { body, headers });
+  }
+
+  /** @param {string} id @returns {Promise<JobView>} */
+  job(id) {
+    return this.json('GET', jobPath(id));
+  }
+
+  /** @param {string} id @returns {Promise<JobView>} */
+  cancel(id) {
+    return this.json('DELETE', jobPath(id));
+  }
+
+  /** @param {string} id @param {number} deadlineMs @returns {Promise<JobView>} */
+  setDeadline(id, deadlineMs) {
+    return this.json('PATCH', jobPath(id), { body: { deadlineMs } });
+  }
+
+  /**
+   * All results as an NDJSON stream; with `follow`, it lasts until the job ends.
+   * @param {string} id
+   * @param {{ follow?: boolean, signal?: AbortSignal }} [options]
+   */
+  results(id, options = {}) {
+    const query = options.follow ? '?follow=true' : '';
+    return this.request('GET', `${jobPath(id)}/results${query}`, {
+      headers: { accept: 'application/x-ndjson' },
+      signal: options.signal ?? new AbortController().signal,
+    });
+  }
+
+  /**
+   * The server-sent progress events of a job.
+   * @param {string} id
+   * @param {AbortSignal} signal
+   */
+  events(id, signal) {
+    return this.request('GET', `${jobPath(id)}/events`, {
+      headers: { accept: 'text/event-stream' },
+      signal,
+    });
+  }
+}
+
+/** @param {string} id */
+function jobPath(id) {
+  return `/v1/jobs/${encodeURIComponent(id)}`;
+}

@@ -1,0 +1,103 @@
+// Command-line options of `submit` -> the body of POST /v1/jobs (DESIGN.md, "HTTP API v1").
+// Only the shape is checked here; ranges are the server's to judge (it names the field).
+
+export class UsageError extends Error {}
+
+/** parseArgs option specs of `submit` that map to the job body. */
+export const JOB_OPTIONS = /** @type {const} */ ({
+  url: { type: 'string', multiple: true },
+  concurrency: { type: 'string' },
+  'per-host': { type: 'string' },
+  'timeout-ms': { type: 'string' },
+  'deadline-ms': { type: 'string' },
+  'max-attempts': { type: 'string' },
+  mode: { type: 'string' },
+  'max-bytes': { type: 'string' },
+  robots: { type: 'boolean' },
+  select: { type: 'string', multiple: true },
+  callback: { type: 'string' },
+});
+
+/**
+ * @typedef {{
+ *   concurrency?: string, 'per-host'?: string, 'timeout-ms'?: string, 'deadline-ms'?: string,
+ *   'max-attempts'?: string, mode?: string, 'max-bytes'?: string, robots?: boolean,
+ *   select?: string[], callback?: string,
+ * }} JobFlags
+ */
+
+/**
+ * @typedef {{
+ *   urls: string[], concurrency?: number, perHostConcurrency?: number, timeoutMs?: number,
+ *   deadlineMs?: number, retry?: { maxAttempts: number }, mode?: 'settle' | 'failFast',
+ *   maxBytes?: number, respectRobots?: boolean,
+ *   extract?: { selectors: Record<string, string> }, callbackUrl?: string,
+ * }} JobBody
+ */
+
+/**
+ * A non-negative integer option (`10000`, or `10_000` for readability).
+ * @param {string} name the flag, for messages
+ * @param {string | undefined} raw
+ * @returns {number | undefined}
+ */
+export function intOption(name, raw) {
+  if (raw === undefined) return undefined;
+  const text = raw.trim().replaceAll('_', '');
+  if (!/^\d{1,15}$/.test(text)) throw new UsageError(`--${name}: expected an integer, got "${raw}"`);
+  return Number(text);
+}
+
+/**
+ * `--select name=css` (repeatable) -> `{ name: css }`.
+ * @param {string[] | undefined} specs
+ * @returns {Record<string, string> | undefined}
+ */
+export function parseSelectors(specs) {
+  if (!specs || specs.length === 0) return undefined;
+  /** @type {Record<string, string>} */
+  const selectors = {};
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    const name = eq === -1 ? '' : spec.slice(0, eq).trim();
+    const css = eq === -1 ? '' : spec.slice(eq + 1).trim();
+    if (!name || !css) throw new UsageError(`--select: expected name=css, got "${spec}"`);
+    if (Object.hasOwn(selectors, name)) throw new UsageError(`--select: "${name}" given twice`);
+    selectors[name] = css;
+  }
+  return selectors;
+}
+
+/**
+ * The job body for `urls` under the given flags; options left out are left to server defaults.
+ * @param {JobFlags} flags
+ * @param {string[]} urls
+ * @returns {JobBody}
+ */
+export function jobBody(flags, urls) {
+  if (urls.length === 0) throw new UsageError('no URLs given: pass a FILE, - for stdin, or --url');
+  const mode = flags.mode;
+  if (mode !== undefined && mode !== 'settle' && mode !== 'failFast') {
+    throw new UsageError(`--mode: expected settle or failFast, got "${mode}"`);
+  }
+  const maxAttempts = intOption('max-attempts', flags['max-attempts']);
+  const selectors = parseSelectors(flags.select);
+  /** @type {JobBody} */
+  const body = {
+    urls,
+    concurrency: intOption('concurrency', flags.concurrency),
+    perHostConcurrency: intOption('per-host', flags['per-host']),
+    timeoutMs: intOption('timeout-ms', flags['timeout-ms']),
+    deadlineMs: intOption('deadline-ms', flags['deadline-ms']),
+    retry: maxAttempts === undefined ? undefined : { maxAttempts },
+    mode,
+    maxBytes: intOption('max-bytes', flags['max-bytes']),
+    respectRobots: flags.robots ? true : undefined,
+    extract: selectors ? { selectors } : undefined,
+    callbackUrl: flags.callback,
+  };
+  for (const key of /** @type {(keyof JobBody)[]} */ (Object.keys(body))) {
+    if (body[key] === undefined) delete body[key];
+  }
+  return body;
+}

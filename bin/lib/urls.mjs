@@ -1,0 +1,48 @@
+// Reading URL lists: one URL a line; blank lines and lines starting with `#` are skipped.
+import { open } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+
+/**
+ * The URL on one line of a list, or null for a blank or comment line. A `#` later in the line
+ * is kept: it can be part of the URL (a fragment).
+ * @param {string} line
+ * @returns {string | null}
+ */
+export function parseUrlLine(line) {
+  const text = line.trim(); // also drops a byte-order mark and a CR left by CRLF files
+  if (text === '' || text.startsWith('#')) return null;
+  return text;
+}
+
+/**
+ * Reads a URL list line by line from a stream.
+ * @param {NodeJS.ReadableStream} input
+ * @returns {Promise<{ urls: string[], lines: number[] }>} `lines[i]` is the line `urls[i]` came from
+ */
+export async function readUrlList(input) {
+  /** @type {string[]} */
+  const urls = [];
+  /** @type {number[]} */
+  const lines = [];
+  const rl = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  let n = 0;
+  for await (const line of rl) {
+    n++;
+    const url = parseUrlLine(line);
+    if (url !== null) {
+      urls.push(url);
+      lines.push(n);
+    }
+  }
+  return { urls, lines };
+}
+
+/**
+ * Reads a URL list from a file, or from stdin when `source` is `-`.
+ * @param {string} source
+ */
+export async function readUrlSource(source) {
+  if (source === '-') return readUrlList(process.stdin);
+  const file = await open(source); // fails here, clearly, when the file is missing
+  return readUrlList(file.createReadStream());
+}

@@ -1,0 +1,402 @@
+// Shared plumbing of the benchmark (bench/run.mjs) and the crash drill (scripts/chaos.mjs):
+// a local origin in its own process, the API server (`scripts/start.mjs`, i.e. wrangler dev)
+// in its own process group, /proc-based CPU and memory readings of its workerd processes, and
+// small API helpers. Everything is bounded in time.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const TOKEN = 'dev-token';
+export const ORIGIN_HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
+export const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'timed_out']);
+/** Linux reports utime/stime in clock ticks; USER_HZ is 100 on every mainstream kernel. */
+export const CLK_TCK = 100;
+
+/**
+ * @typedef {{ total: number, queued: number, inFlight: number, retrying: number,
+ *   succeeded: number, failed: number, cancelled: number }} Counts
+ * @typedef {{ id: string, status: string, createdAt?: string, startedAt?: string | null,
+ *   finishedAt?: string | null, counts: Counts, stats?: Record<string, unknown> }} JobView
+ * @typedef {{ url: string, ok: boolean, attempts: number, status?: number | null,
+ *   error: null | { kind: string, message: string } }} Result
+ */
+
+export const sleep = delay;
+
+/** @param {number} ms */
+export function fmtS(ms) {
+  return (ms / 1000).toFixed(2);
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort() {
+  return /** @type {Promise<number>} */ (
+    new Promise((resolve, reject) => {
+      const srv = createServer();
+      srv.once('error', reject);
+      srv.listen(0, '127.0.0.1', () => {
+        const addr = srv.address();
+        const port = typeof addr === 'object' && addr ? addr.port : 0;
+        srv.close(() => resolve(port));
+      });
+    })
+  );
+}
+
+/** A fresh, empty directory for the server's Durable Object state. */
+export function freshStateDir(prefix = 'scrape-fanout-') {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * Starts test/origin/server.ts in a child process (its own event loop, so the origin's work
+ * never delays our status polls). Needs Node >= 23.6 (type stripping): run through npm.
+ * @param {{ latencyMs: number, logPath?: string }} opts
+ */
+export async function startOrigin(opts) {
+  const out = opts.logPath ? openSync(opts.logPath, 'a') : 'ignore';
+  const child = spawn(
+    process.execPath,
+    [
+      '--disable-warning=ExperimentalWarning',
+      join(ROOT, 'test', 'origin', 'server.ts'),
+      '--port',
+      '0',
+      '--latency',
+      String(opts.latencyMs),
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', out] },
+  );
+  const stdout = child.stdout;
+  if (!stdout) throw new Error('origin: no stdout');
+  const port = await /** @type {Promise<number>} */ (
+    new Promise((resolve, reject) => {
+      let buf = '';
+      const timer = setTimeout(() => reject(new Error('origin did not start within 15 s')), 15_000);
+      stdout.on('data', (/** @type {Buffer} */ chunk) => {
+        buf += chunk.toString();
+        const m = /listening on http:\/\/[\d.]+:(\d+)/.exec(buf);
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`origin exited early with code ${code}`));
+      });
+    })
+  );
+  stdout.resume();
+  return {
+    port,
+    /** @param {string} [host] */
+    baseUrl: (host = '127.0.0.1') => `http://${host}:${port}`,
+    /** @param {string} tag */
+    async stats(tag) {
+      const res = await fetch(`http://127.0.0.1:${port}/__stats?tag=${encodeURIComponent(tag)}`, {
+        signal: AbortSignal.timeout(5_000),
+      });
+      return /** @type {Promise<{ requests: number, inFlight: number, maxInFlight: number,
+       *   aborted: number, byHost: Record<string, { requests: number, maxInFlight: number }> }>} */ (
+        res.json()
+      );
+    },
+    async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const done = await Promise.race([exited.then(() => true), delay(3_000, false)]);
+      if (!done) child.kill('SIGKILL');
+    },
+  };
+}
+
+/**
+ * Process table rows from /proc: pid, parent, process group, name, state.
+ * @returns {Map<number, { pid: number, ppid: number, pgrp: number, comm: string, state: string }>}
+ */
+export function processTable() {
+  /** @type {Map<number, { pid: number, ppid: number, pgrp: number, comm: string, state: string }>} */
+  const table = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const st = readStat(Number(name));
+    if (st) table.set(st.pid, st);
+  }
+  return table;
+}
+
+/**
+ * Parses /proc/PID/stat (the command name may contain spaces and parentheses).
+ * @param {number} pid
+ */
+export function readStat(pid) {
+  let text;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  const comm = text.slice(open + 1, close);
+  const f = text
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/);
+  // f[0] is field 3 (state); utime/stime are fields 14/15 -> f[11], f[12].
+  return {
+    pid,
+    comm,
+    state: f[0] ?? '?',
+    ppid: Number(f[1]),
+    pgrp: Number(f[2]),
+    ticks: Number(f[11]) + Number(f[12]),
+  };
+}
+
+/** @param {number} pid  All live descendants of pid (not pid itself). */
+export function descendants(pid) {
+  const table = processTable();
+  /** @type {number[]} */
+  const out = [];
+  const queue = [pid];
+  for (let guard = 0; queue.length > 0 && guard < 10_000; guard++) {
+    const parent = queue.shift();
+    for (const row of table.values()) {
+      if (row.ppid === parent && row.state !== 'Z') {
+        out.push(row.pid);
+        queue.push(row.pid);
+      }
+    }
+  }
+  return out;
+}
+
+/** @param {number} pid  VmRSS and VmHWM in kB (0 when the process is gone). */
+export function readMem(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (/** @type {string} */ key) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
+  } catch {
+    return { rssKb: 0, hwmKb: 0 };
+  }
+}
+
+/** @param {number} pid */
+export function isAlive(pid) {
+  const st = readStat(pid);
+  return st !== null && st.state !== 'Z';
+}
+
+/**
+ * Starts `node scripts/start.mjs --persist-to DIR` (wrangler dev -> workerd) detached, in its
+ * own process group, its output appended to logPath, and waits until `GET /` answers.
+ * @param {{ port: number, persistDir: string, logPath: string, readyTimeoutMs?: number,
+ *   extraArgs?: string[] }} opts
+ */
+export async function startServer(opts) {
+  const fd = openSync(opts.logPath, 'a');
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'scripts', 'start.mjs'), '--persist-to', opts.persistDir, ...(opts.extraArgs ?? [])],
+    {
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, PORT: String(opts.port), FORCE_COLOR: '0', CI: '1' },
+    },
+  );
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('could not spawn the server');
+  /** @type {string | null} */
+  let exited = null;
+  child.once('exit', (code, signal) => {
+    exited = `code=${code} signal=${signal}`;
+  });
+  const base = `http://127.0.0.1:${opts.port}`;
+  const server = {
+    pid,
+    base,
+    port: opts.port,
+    logPath: opts.logPath,
+    readyMs: 0,
+    /** @type {number[]} every pid ever seen in the tree, for the kill check */
+    seen: /** @type {number[]} */ ([]),
+    exitInfo: () => exited,
+    /** The workerd processes under this server (the runtime that does the work). */
+    workerdPids() {
+      const pids = descendants(pid);
+      for (const p of pids) if (!server.seen.includes(p)) server.seen.push(p);
+      return pids.filter((p) => readStat(p)?.comm === 'workerd');
+    },
+    /** Every live process of the tree: the start script, wrangler, workerd. */
+    treePids() {
+      const pids = [pid, ...descendants(pid)].filter(isAlive);
+      for (const p of pids) if (!server.seen.includes(p)) server.seen.push(p);
+      return pids;
+    },
+    /**
+     * SIGKILLs the whole process group, plus any tree member that left the group, and waits
+     * (bounded) until none of them is alive and the port refuses connections.
+     * @returns {Promise<{ dead: boolean, survivors: number[], ms: number }>}
+     */
+    async kill() {
+      const t0 = performance.now();
+      const members = server.treePids();
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        /* the group is already gone */
+      }
+      for (const p of members) {
+        try {
+          if (isAlive(p)) process.kill(p, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+      for (let i = 0; i < 100; i++) {
+        const alive = server.seen.filter(isAlive);
+        if (alive.length === 0 && !(await answers(base, 300))) {
+          return { dead: true, survivors: [], ms: performance.now() - t0 };
+        }
+        await delay(100);
+      }
+      return { dead: false, survivors: server.seen.filter(isAlive), ms: performance.now() - t0 };
+    },
+  };
+  const limit = opts.readyTimeoutMs ?? 90_000;
+  for (;;) {
+    if (exited) throw new Error(`server exited before it was ready (${exited}); see ${opts.logPath}`);
+    if (await answers(base, 1_000)) break;
+    if (performance.now() - started > limit) {
+      await server.kill();
+      throw new Error(`server not ready within ${limit} ms; see ${opts.logPath}`);
+    }
+    await delay(200);
+  }
+  server.readyMs = performance.now() - started;
+  server.treePids();
+  return server;
+}
+
+/**
+ * @param {string} base
+ * @param {number} timeoutMs
+ */
+async function answers(base, timeoutMs) {
+  try {
+    const res = await fetch(`${base}/`, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * CPU ticks (utime + stime) summed over pids; processes that are gone count 0.
+ * @param {number[]} pids
+ */
+export function cpuTicks(pids) {
+  let sum = 0;
+  for (const p of pids) sum += readStat(p)?.ticks ?? 0;
+  return sum;
+}
+
+/** @param {string} base @param {string} path @param {RequestInit & { timeoutMs?: number }} [init] */
+export async function api(base, path, init = {}) {
+  const { timeoutMs = 30_000, ...rest } = init;
+  const res = await fetch(`${base}${path}`, {
+    ...rest,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(rest.headers ?? {}) },
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await res.text();
+  /** @type {unknown} */
+  let body = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  return { status: res.status, body };
+}
+
+/**
+ * POST /v1/jobs; throws unless 202/200.
+ * @param {string} base
+ * @param {Record<string, unknown>} job
+ * @param {number} [timeoutMs]
+ */
+export async function submitJob(base, job, timeoutMs = 60_000) {
+  const res = await api(base, '/v1/jobs', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(job),
+    timeoutMs,
+  });
+  if (res.status !== 202 && res.status !== 200) {
+    throw new Error(`POST /v1/jobs -> ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
+  }
+  return /** @type {{ id: string, status: string, accepted: number, duplicates: number }} */ (res.body);
+}
+
+/** @param {string} base @param {string} id @param {number} [timeoutMs] */
+export async function getJob(base, id, timeoutMs = 10_000) {
+  const res = await api(base, `/v1/jobs/${id}`, { timeoutMs });
+  if (res.status !== 200) throw new Error(`GET /v1/jobs/${id} -> ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+  return /** @type {JobView} */ (res.body);
+}
+
+/**
+ * Pages through all results (JSON pages of `limit`), bounded by maxPages.
+ * @param {string} base @param {string} id
+ */
+export async function allResults(base, id, limit = 1000, maxPages = 1_000) {
+  /** @type {Result[]} */
+  const items = [];
+  /** @type {string | null} */
+  let cursor = null;
+  for (let page = 0; page < maxPages; page++) {
+    const q = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+    const res = await api(base, `/v1/jobs/${id}/results?limit=${limit}${q}`);
+    if (res.status !== 200) throw new Error(`results page ${page} -> ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+    const body = /** @type {{ items: Result[], nextCursor: string | null }} */ (res.body);
+    items.push(...body.items);
+    if (!body.nextCursor || body.items.length === 0) return { items, pages: page + 1, complete: true };
+    cursor = body.nextCursor;
+  }
+  return { items, pages: maxPages, complete: false };
+}
+
+/** @param {number[]} xs @param {number} p  nearest-rank percentile (0..100) */
+export function percentile(xs, p) {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const rank = Math.min(s.length, Math.max(1, Math.ceil((p / 100) * s.length)));
+  return /** @type {number} */ (s[rank - 1]);
+}
+
+/** @param {number[]} xs */
+export function median(xs) {
+  const v = xs.filter((x) => Number.isFinite(x));
+  if (v.length === 0) return Number.NaN;
+  const s = [...v].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? /** @type {number} */ (s[mid]) : (/** @type {number} */ (s[mid - 1]) + /** @type {number} */ (s[mid])) / 2;
+}
+
+/** @param {string} path */
+export function exists(path) {
+  return existsSync(path);
+}
