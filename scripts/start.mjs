@@ -48,5 +48,7 @@ const child = spawn(wrangler, args, {
     CLOUDFLARE_CF_FETCH_ENABLED: 'false',
   },
 });
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+for (const sig of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
+  process.on(sig, () => child.kill(sig));
+}
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -13,6 +13,7 @@ const MAX_RAW_CHARS = MAX_FIELD_CHARS * 33;
 const HTML_NS = 'http://www.w3.org/1999/xhtml';
 const ASCII_WHITESPACE = /[\t\n\f\r ]+/g;
 
+/** What one page yields: the first title, the link count and the selector fields. */
 export interface Extracted {
   title: string | null;
   links: number;

@@ -1,5 +1,11 @@
 import { describe, expect, inject, it } from 'vitest';
-import { fetchPage, MAX_REDIRECTS, type PageOutcome, type PageRequest } from '../../src/fetch/fetch-page';
+import { validateSelector } from '../../src/fetch/extract';
+import {
+  fetchPage,
+  MAX_REDIRECTS,
+  type PageOutcome,
+  type PageRequest,
+} from '../../src/fetch/fetch-page';
 import { FIXTURES } from '../origin/fixtures';
 
 const base = `http://127.0.0.1:${inject('originPort')}`;
@@ -94,7 +100,12 @@ describe('content types', () => {
 
   it('reads but does not parse application/json', async () => {
     const out = expectOk(await get(at('/json')));
-    expect(out).toMatchObject({ title: null, links: 0, data: null, contentType: 'application/json' });
+    expect(out).toMatchObject({
+      title: null,
+      links: 0,
+      data: null,
+      contentType: 'application/json',
+    });
   });
 
   it('parses a generated page', async () => {
@@ -257,5 +268,20 @@ describe('job-level abort', () => {
   it('does not fetch when already aborted', async () => {
     const out = expectFail(await get(at('/page'), { signal: AbortSignal.abort('gone') }));
     expect(out.kind).toBe('cancelled');
+  });
+});
+
+describe('validateSelector', () => {
+  it('accepts selectors HTMLRewriter supports', () => {
+    for (const sel of ['h1', '.price', 'div > p', 'a[href^="/"]', 'p:nth-child(2)', 'h1, h2']) {
+      expect(validateSelector(sel)).toBeNull();
+    }
+  });
+
+  it('explains what is wrong with the others', () => {
+    expect(validateSelector('')).toBe('empty selector');
+    expect(validateSelector('a[')).toMatch(/end of selector/i);
+    expect(validateSelector('a:hover')).toMatch(/unsupported pseudo-class/i);
+    expect(validateSelector('div:has(p)')).toMatch(/unsupported/i);
   });
 });

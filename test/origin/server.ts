@@ -64,7 +64,11 @@ function newTagStats(): TagStats {
 }
 
 function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
 }
 
 function intParam(url: URL, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -81,7 +85,13 @@ function simplePage(title: string, body = '', links = 0): string {
   return `<!doctype html>\n<html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>\n<body><h1>${escapeHtml(title)}</h1>${body}<ul>\n${anchors}</ul></body></html>\n`;
 }
 
-function send(res: Res, status: number, contentType: string, body: string | Buffer, headers: http.OutgoingHttpHeaders = {}): void {
+function send(
+  res: Res,
+  status: number,
+  contentType: string,
+  body: string | Buffer,
+  headers: http.OutgoingHttpHeaders = {},
+): void {
   const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': buf.length, ...headers });
   res.end(buf);
@@ -89,18 +99,27 @@ function send(res: Res, status: number, contentType: string, body: string | Buff
 
 // The bulk of a /bench page, built once: ~2 KB of realistic markup with 20 links.
 const BENCH_BODY = (() => {
-  let s = '<header><nav><a href="/bench/home">Home</a> <a href="/bench/about">About</a></nav></header>\n<main><article>\n';
-  s += '<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua.</p>\n';
+  let s =
+    '<header><nav><a href="/bench/home">Home</a> <a href="/bench/about">About</a></nav></header>\n<main><article>\n';
+  s +=
+    '<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua.</p>\n';
   s += '<ul>\n';
-  for (let i = 0; i < 18; i++) s += `<li><a href="/bench/item-${i}" class="item">Item number ${i}</a></li>\n`;
-  s += '</ul>\n<p>Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat.</p>\n';
-  s += '</article></main>\n<footer><p>&copy; 2025 Bench Origin &middot; all rights reserved</p></footer>\n</body></html>\n';
+  for (let i = 0; i < 18; i++)
+    s += `<li><a href="/bench/item-${i}" class="item">Item number ${i}</a></li>\n`;
+  s +=
+    '</ul>\n<p>Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat.</p>\n';
+  s +=
+    '</article></main>\n<footer><p>&copy; 2025 Bench Origin &middot; all rights reserved</p></footer>\n</body></html>\n';
   return s;
 })();
-const BENCH_HEAD = '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/static/site.css">\n<title>';
+const BENCH_HEAD =
+  '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="stylesheet" href="/static/site.css">\n<title>';
 
 function benchPage(name: string): Buffer {
-  return Buffer.from(`${BENCH_HEAD}Page ${escapeHtml(name)}</title></head>\n<body>\n${BENCH_BODY}`, 'utf8');
+  return Buffer.from(
+    `${BENCH_HEAD}Page ${escapeHtml(name)}</title></head>\n<body>\n${BENCH_BODY}`,
+    'utf8',
+  );
 }
 
 const BYTES_PREFIX = '<!doctype html><html><head><title>Bytes</title></head><body><p>';
@@ -141,7 +160,10 @@ function sleep(res: Res, ms: number): Promise<boolean> {
 
 async function streamBytes(res: Res, n: number, chunked: boolean): Promise<void> {
   // With ?chunked=1 there is no Content-Length, so a client cannot refuse the body up front.
-  res.writeHead(200, chunked ? { 'Content-Type': HTML } : { 'Content-Type': HTML, 'Content-Length': n });
+  res.writeHead(
+    200,
+    chunked ? { 'Content-Type': HTML } : { 'Content-Type': HTML, 'Content-Length': n },
+  );
   const head = Buffer.from(BYTES_PREFIX);
   const tail = Buffer.from(BYTES_SUFFIX);
   if (n <= head.length + tail.length) {
@@ -168,7 +190,8 @@ async function streamBytes(res: Res, n: number, chunked: boolean): Promise<void>
 async function slowBody(res: Res, chunks: number, interval: number): Promise<void> {
   res.writeHead(200, { 'Content-Type': HTML });
   res.flushHeaders();
-  if (!(await write(res, '<!doctype html><html><head><title>Slow body</title></head><body>\n'))) return;
+  if (!(await write(res, '<!doctype html><html><head><title>Slow body</title></head><body>\n')))
+    return;
   for (let i = 0; i < chunks; i++) {
     if (!(await sleep(res, interval))) return;
     if (!(await write(res, `<p>chunk ${i}</p>\n`))) return;
@@ -230,7 +253,8 @@ export async function startOrigin(opts: OriginOptions = {}): Promise<Origin> {
     if (path === '/__stats') {
       const s = tags.get(tag) ?? newTagStats();
       const byHost: Record<string, { requests: number; maxInFlight: number }> = {};
-      for (const [h, v] of s.byHost) byHost[h] = { requests: v.requests, maxInFlight: v.maxInFlight };
+      for (const [h, v] of s.byHost)
+        byHost[h] = { requests: v.requests, maxInFlight: v.maxInFlight };
       const body = {
         requests: s.requests,
         inFlight: s.inFlight,
@@ -270,11 +294,21 @@ export async function startOrigin(opts: OriginOptions = {}): Promise<Origin> {
       return;
     }
     if (path === '/text') {
-      send(res, 200, 'text/plain; charset=utf-8', 'Just some plain text.\n<title>not a title</title> <a href="/x">x</a>\n');
+      send(
+        res,
+        200,
+        'text/plain; charset=utf-8',
+        'Just some plain text.\n<title>not a title</title> <a href="/x">x</a>\n',
+      );
       return;
     }
     if (path === '/json') {
-      send(res, 200, 'application/json', JSON.stringify({ title: 'not a title', links: ['<a href="/x">'] }));
+      send(
+        res,
+        200,
+        'application/json',
+        JSON.stringify({ title: 'not a title', links: ['<a href="/x">'] }),
+      );
       return;
     }
     if (path === '/delay') {
@@ -293,7 +327,11 @@ export async function startOrigin(opts: OriginOptions = {}): Promise<Origin> {
       return;
     }
     if (path === '/slow-body') {
-      await slowBody(res, intParam(url, 'chunks', 10, 10_000), intParam(url, 'interval', 100, MAX_DELAY_MS));
+      await slowBody(
+        res,
+        intParam(url, 'chunks', 10, 10_000),
+        intParam(url, 'interval', 100, MAX_DELAY_MS),
+      );
       return;
     }
     if (path.startsWith('/status/')) {
@@ -303,7 +341,8 @@ export async function startOrigin(opts: OriginOptions = {}): Promise<Origin> {
         return;
       }
       const retryAfter = url.searchParams.get('retryAfter');
-      const headers: http.OutgoingHttpHeaders = retryAfter !== null ? { 'Retry-After': retryAfter } : {};
+      const headers: http.OutgoingHttpHeaders =
+        retryAfter !== null ? { 'Retry-After': retryAfter } : {};
       if (code === 204 || code === 304) {
         res.writeHead(code, headers);
         res.end();
@@ -319,7 +358,9 @@ export async function startOrigin(opts: OriginOptions = {}): Promise<Origin> {
     if (path === '/redirect') {
       const to = url.searchParams.get('to') ?? '/page';
       const code = intParam(url, 'code', 302);
-      send(res, REDIRECT_CODES.has(code) ? code : 302, HTML, simplePage('Redirecting'), { Location: to });
+      send(res, REDIRECT_CODES.has(code) ? code : 302, HTML, simplePage('Redirecting'), {
+        Location: to,
+      });
       return;
     }
     if (path.startsWith('/chain/')) {
@@ -332,7 +373,9 @@ export async function startOrigin(opts: OriginOptions = {}): Promise<Origin> {
         send(res, 200, HTML, simplePage('End of chain'));
         return;
       }
-      send(res, 302, HTML, simplePage('Redirecting'), { Location: withQuery(`/chain/${n - 1}`, url) });
+      send(res, 302, HTML, simplePage('Redirecting'), {
+        Location: withQuery(`/chain/${n - 1}`, url),
+      });
       return;
     }
     if (path === '/loop/a' || path === '/loop/b') {
@@ -347,8 +390,15 @@ export async function startOrigin(opts: OriginOptions = {}): Promise<Origin> {
       if (seen <= fails) {
         const code = intParam(url, 'code', 503);
         const retryAfter = url.searchParams.get('retryAfter');
-        const headers: http.OutgoingHttpHeaders = retryAfter !== null ? { 'Retry-After': retryAfter } : {};
-        send(res, code >= 400 && code <= 599 ? code : 503, HTML, simplePage(`Failure ${seen}`), headers);
+        const headers: http.OutgoingHttpHeaders =
+          retryAfter !== null ? { 'Retry-After': retryAfter } : {};
+        send(
+          res,
+          code >= 400 && code <= 599 ? code : 503,
+          HTML,
+          simplePage(`Failure ${seen}`),
+          headers,
+        );
         return;
       }
       send(res, 200, HTML, simplePage(`Flaky ${key} ok`, '', 3));
