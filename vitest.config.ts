@@ -18,6 +18,11 @@ export default defineConfig({
     }),
   ],
   test: {
+    // CI asks for a JSON report too (its "N passed, N failed" line is read from it).
+    reporters: process.env.VITEST_JSON_REPORT ? ['default', 'json'] : ['default'],
+    outputFile: process.env.VITEST_JSON_REPORT
+      ? { json: process.env.VITEST_JSON_REPORT }
+      : undefined,
     globalSetup: ['./test/global-setup.ts'],
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,

@@ -301,7 +301,12 @@ export class JobCoordinator extends DurableObject<Env> {
       .all<{ slots: number; run_id: string | null }>(
         'SELECT slots, run_id FROM shards ORDER BY idx',
       )
-      .map((s) => ({ slots: s.slots, runId: s.run_id, leaseUntil: now + this.#leaseMs, inflight: 0 }));
+      .map((s) => ({
+        slots: s.slots,
+        runId: s.run_id,
+        leaseUntil: now + this.#leaseMs,
+        inflight: 0,
+      }));
     this.#hist = new LatencyHistogram();
     this.#bytes = 0;
     const samples = this.#sql.all<{ d: number; b: number }>(

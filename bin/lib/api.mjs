@@ -113,10 +113,12 @@ export class Client {
    * @param {string} method
    * @param {string} path
    * @param {{ body?: unknown, headers?: Record<string, string> }} [init]
+   * @template T
+   * @returns {Promise<T>}
    */
   async json(method, path, init) {
     const res = await this.request(method, path, init);
-    return res.json();
+    return /** @type {T} */ (await res.json());
   }
 
   /**

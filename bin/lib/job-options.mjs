@@ -44,7 +44,8 @@ export const JOB_OPTIONS = /** @type {const} */ ({
 export function intOption(name, raw) {
   if (raw === undefined) return undefined;
   const text = raw.trim().replaceAll('_', '');
-  if (!/^\d{1,15}$/.test(text)) throw new UsageError(`--${name}: expected an integer, got "${raw}"`);
+  if (!/^\d{1,15}$/.test(text))
+    throw new UsageError(`--${name}: expected an integer, got "${raw}"`);
   return Number(text);
 }
 

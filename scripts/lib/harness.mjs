@@ -3,7 +3,7 @@
 // in its own process group, /proc-based CPU and memory readings of its workerd processes, and
 // small API helpers. Everything is bounded in time.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,11 +22,38 @@ export const CLK_TCK = 100;
  *   succeeded: number, failed: number, cancelled: number }} Counts
  * @typedef {{ id: string, status: string, createdAt?: string, startedAt?: string | null,
  *   finishedAt?: string | null, counts: Counts, stats?: Record<string, unknown> }} JobView
+ * @typedef {{ requests: number, inFlight: number, maxInFlight: number, aborted: number,
+ *   byHost: Record<string, { requests: number, maxInFlight: number }> }} OriginStats
  * @typedef {{ url: string, ok: boolean, attempts: number, status?: number | null,
  *   error: null | { kind: string, message: string } }} Result
  */
 
 export const sleep = delay;
+
+/** Process groups of servers we started and have not killed yet (killed if we are interrupted). */
+const liveGroups = new Set();
+let handlersInstalled = false;
+function installExitHandlers() {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  const cleanup = () => {
+    for (const pgid of liveGroups) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    liveGroups.clear();
+  };
+  process.on('exit', cleanup);
+  for (const sig of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
+    process.once(sig, () => {
+      cleanup();
+      process.exit(130);
+    });
+  }
+}
 
 /** @param {number} ms */
 export function fmtS(ms) {
@@ -102,10 +129,7 @@ export async function startOrigin(opts) {
       const res = await fetch(`http://127.0.0.1:${port}/__stats?tag=${encodeURIComponent(tag)}`, {
         signal: AbortSignal.timeout(5_000),
       });
-      return /** @type {Promise<{ requests: number, inFlight: number, maxInFlight: number,
-       *   aborted: number, byHost: Record<string, { requests: number, maxInFlight: number }> }>} */ (
-        res.json()
-      );
+      return /** @type {Promise<OriginStats>} */ (res.json());
     },
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -183,7 +207,8 @@ export function descendants(pid) {
 export function readMem(pid) {
   try {
     const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (/** @type {string} */ key) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    const kb = (/** @type {string} */ key) =>
+      Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
     return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
   } catch {
     return { rssKb: 0, hwmKb: 0 };
@@ -203,11 +228,17 @@ export function isAlive(pid) {
  *   extraArgs?: string[] }} opts
  */
 export async function startServer(opts) {
+  const logOffset = existsSync(opts.logPath) ? statSync(opts.logPath).size : 0;
   const fd = openSync(opts.logPath, 'a');
   const started = performance.now();
   const child = spawn(
     process.execPath,
-    [join(ROOT, 'scripts', 'start.mjs'), '--persist-to', opts.persistDir, ...(opts.extraArgs ?? [])],
+    [
+      join(ROOT, 'scripts', 'start.mjs'),
+      '--persist-to',
+      opts.persistDir,
+      ...(opts.extraArgs ?? []),
+    ],
     {
       cwd: ROOT,
       detached: true,
@@ -217,6 +248,8 @@ export async function startServer(opts) {
   );
   const pid = child.pid;
   if (pid === undefined) throw new Error('could not spawn the server');
+  installExitHandlers();
+  liveGroups.add(pid);
   /** @type {string | null} */
   let exited = null;
   child.once('exit', (code, signal) => {
@@ -232,6 +265,16 @@ export async function startServer(opts) {
     /** @type {number[]} every pid ever seen in the tree, for the kill check */
     seen: /** @type {number[]} */ ([]),
     exitInfo: () => exited,
+    /** This server's output so far (from its own start in the shared log file). */
+    logText: () => {
+      try {
+        return readFileSync(opts.logPath).subarray(logOffset).toString('utf8');
+      } catch {
+        return '';
+      }
+    },
+    /** How often wrangler reloaded the worker (a source file changed under `wrangler dev`). */
+    reloads: () => (server.logText().match(/Reloading local server/g) ?? []).length,
     /** The workerd processes under this server (the runtime that does the work). */
     workerdPids() {
       const pids = descendants(pid);
@@ -252,6 +295,7 @@ export async function startServer(opts) {
     async kill() {
       const t0 = performance.now();
       const members = server.treePids();
+      liveGroups.delete(pid);
       try {
         process.kill(-pid, 'SIGKILL');
       } catch {
@@ -276,7 +320,8 @@ export async function startServer(opts) {
   };
   const limit = opts.readyTimeoutMs ?? 90_000;
   for (;;) {
-    if (exited) throw new Error(`server exited before it was ready (${exited}); see ${opts.logPath}`);
+    if (exited)
+      throw new Error(`server exited before it was ready (${exited}); see ${opts.logPath}`);
     if (await answers(base, 1_000)) break;
     if (performance.now() - started > limit) {
       await server.kill();
@@ -348,13 +393,18 @@ export async function submitJob(base, job, timeoutMs = 60_000) {
   if (res.status !== 202 && res.status !== 200) {
     throw new Error(`POST /v1/jobs -> ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
   }
-  return /** @type {{ id: string, status: string, accepted: number, duplicates: number }} */ (res.body);
+  return /** @type {{ id: string, status: string, accepted: number, duplicates: number }} */ (
+    res.body
+  );
 }
 
 /** @param {string} base @param {string} id @param {number} [timeoutMs] */
 export async function getJob(base, id, timeoutMs = 10_000) {
   const res = await api(base, `/v1/jobs/${id}`, { timeoutMs });
-  if (res.status !== 200) throw new Error(`GET /v1/jobs/${id} -> ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+  if (res.status !== 200)
+    throw new Error(
+      `GET /v1/jobs/${id} -> ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`,
+    );
   return /** @type {JobView} */ (res.body);
 }
 
@@ -370,10 +420,14 @@ export async function allResults(base, id, limit = 1000, maxPages = 1_000) {
   for (let page = 0; page < maxPages; page++) {
     const q = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
     const res = await api(base, `/v1/jobs/${id}/results?limit=${limit}${q}`);
-    if (res.status !== 200) throw new Error(`results page ${page} -> ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+    if (res.status !== 200)
+      throw new Error(
+        `results page ${page} -> ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`,
+      );
     const body = /** @type {{ items: Result[], nextCursor: string | null }} */ (res.body);
     items.push(...body.items);
-    if (!body.nextCursor || body.items.length === 0) return { items, pages: page + 1, complete: true };
+    if (!body.nextCursor || body.items.length === 0)
+      return { items, pages: page + 1, complete: true };
     cursor = body.nextCursor;
   }
   return { items, pages: maxPages, complete: false };
@@ -393,10 +447,51 @@ export function median(xs) {
   if (v.length === 0) return Number.NaN;
   const s = [...v].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? /** @type {number} */ (s[mid]) : (/** @type {number} */ (s[mid - 1]) + /** @type {number} */ (s[mid])) / 2;
+  return s.length % 2
+    ? /** @type {number} */ (s[mid])
+    : /** @type {number} */ (s[mid - 1] + /** @type {number} */ (s[mid])) / 2;
 }
 
 /** @param {string} path */
 export function exists(path) {
   return existsSync(path);
+}
+
+/**
+ * CPU and memory of a changing set of processes (wrangler may replace workerd on a reload):
+ * pids present at the first sample count from that sample on, pids that appear later count
+ * from their start; a pid that disappears keeps the last reading taken while it was alive.
+ * @param {() => number[]} listPids
+ */
+export function procMeter(listPids) {
+  /** @type {Map<number, number>} */
+  const base = new Map();
+  /** @type {Map<number, number>} */
+  const last = new Map();
+  let first = true;
+  let peakRssKb = 0;
+  let peakHwmKb = 0;
+  const meter = {
+    sample() {
+      for (const p of listPids()) {
+        const st = readStat(p);
+        if (!st) continue;
+        if (!base.has(p)) base.set(p, first ? st.ticks : 0);
+        last.set(p, st.ticks);
+        const m = readMem(p);
+        peakRssKb = Math.max(peakRssKb, m.rssKb);
+        peakHwmKb = Math.max(peakHwmKb, m.hwmKb);
+      }
+      first = false;
+    },
+    cpuS() {
+      let ticks = 0;
+      for (const [p, t] of last) ticks += t - (base.get(p) ?? 0);
+      return ticks / CLK_TCK;
+    },
+    /** Highest single-process VmHWM/VmRSS seen (MB). */
+    peakMB: () => Math.max(peakRssKb, peakHwmKb) / 1024,
+    pids: () => [...last.keys()],
+  };
+  return meter;
 }

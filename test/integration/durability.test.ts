@@ -1,5 +1,5 @@
-import { env } from 'cloudflare:workers';
 import { abortAllDurableObjects, runDurableObjectAlarm } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import {
   allResults,
@@ -38,7 +38,12 @@ describe('retries', () => {
     const job = await submit({ urls: [url], retry: { ...fastRetry, maxAttempts: 3 } });
     await waitForJob(job.id);
     const [r] = await allResults(job.id);
-    expect(r).toMatchObject({ ok: false, status: 500, attempts: 3, error: { kind: 'http_status' } });
+    expect(r).toMatchObject({
+      ok: false,
+      status: 500,
+      attempts: 3,
+      error: { kind: 'http_status' },
+    });
     expect(await attemptsSeen(t, 'b')).toBe(3);
   });
 

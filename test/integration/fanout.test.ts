@@ -1,5 +1,5 @@
-import { env } from 'cloudflare:workers';
 import { evictDurableObject } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { Result } from '../../src/jobs/types';
 import { MAX_CONNECTIONS_PER_SHARD, type WorkItem } from '../../src/shard/protocol';
@@ -121,7 +121,8 @@ describe('per-host politeness', () => {
     const at = (r: Result) => Date.parse(r.fetchedAt ?? '') - Date.parse(view.createdAt);
     const byUrl = new Map(results.map((r) => [r.url, r]));
     for (const u of bUrls) expect(at(byUrl.get(u) as Result)).toBeLessThan(900);
-    for (const u of [first, ...aUrls]) expect(at(byUrl.get(u) as Result)).toBeGreaterThanOrEqual(950);
+    for (const u of [first, ...aUrls])
+      expect(at(byUrl.get(u) as Result)).toBeGreaterThanOrEqual(950);
     expect(byUrl.get(first)?.attempts).toBe(2);
   });
 
@@ -130,7 +131,9 @@ describe('per-host politeness', () => {
     const t = tag('robots');
     const urls = [
       ...Array.from({ length: 5 }, (_, i) => origin(`/private/${i}?tag=${t}`, '127.0.0.4')),
-      ...Array.from({ length: 5 }, (_, i) => origin(`/page?title=R${i}&links=1&tag=${t}`, '127.0.0.4')),
+      ...Array.from({ length: 5 }, (_, i) =>
+        origin(`/page?title=R${i}&links=1&tag=${t}`, '127.0.0.4'),
+      ),
       origin(`/private/z?tag=${t}`, '127.0.0.3'),
     ];
     const job = await submit({ urls, concurrency: 6, respectRobots: true });
@@ -138,7 +141,9 @@ describe('per-host politeness', () => {
     expect(view.status).toBe('completed');
     const results = await allResults(job.id);
     const denied = results.filter((r) => r.error?.kind === 'robots');
-    expect(denied.map((r) => r.url).sort()).toEqual(urls.filter((u) => u.includes('/private/')).sort());
+    expect(denied.map((r) => r.url).sort()).toEqual(
+      urls.filter((u) => u.includes('/private/')).sort(),
+    );
     expect(results.filter((r) => r.ok)).toHaveLength(5);
     expect((await originStats(t)).paths['/private/0'] ?? 0).toBe(0);
     const after = (await originStats('')).paths['/robots.txt'] ?? 0;
@@ -164,13 +169,17 @@ describe('normalisation and big jobs', () => {
 
   it('a 20,000-URL job completes with every Result exactly once', async () => {
     const t = tag('big');
-    const urls = Array.from({ length: 20_000 }, (_, i) => origin(`/page?title=B${i}&links=2&tag=${t}`));
+    const urls = Array.from({ length: 20_000 }, (_, i) =>
+      origin(`/page?title=B${i}&links=2&tag=${t}`),
+    );
     const job = await submit({ urls, concurrency: 200 });
     expect(job.accepted).toBe(20_000);
     const view = await waitForJob(job.id, 170_000);
     expect(view.status).toBe('completed');
     expect(view.counts.succeeded).toBe(20_000);
-    const res = await api(`/v1/jobs/${job.id}/results`, { headers: { accept: 'application/x-ndjson' } });
+    const res = await api(`/v1/jobs/${job.id}/results`, {
+      headers: { accept: 'application/x-ndjson' },
+    });
     const text = new TextDecoder().decode(await res.arrayBuffer());
     const lines = text.trim().split('\n');
     expect(lines).toHaveLength(20_000);
@@ -188,7 +197,10 @@ describe('server-sent events', () => {
     const res = await api(`/v1/jobs/${job.id}/events`);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const text = new TextDecoder().decode(await res.arrayBuffer());
-    const events = text.trim().split('\n\n').map((block) => block.split('\n')[0]);
+    const events = text
+      .trim()
+      .split('\n\n')
+      .map((block) => block.split('\n')[0]);
     expect(events.at(-1)).toBe('event: end');
     expect(events.filter((e) => e === 'event: progress').length).toBeGreaterThanOrEqual(1);
     const last = JSON.parse(text.trim().split('\n').at(-1)?.slice('data: '.length) ?? '{}');

@@ -1,0 +1,69 @@
+// Human-readable renderings of a job view (pure; used by status --short, watch and submit).
+
+/** @typedef {import('./api.mjs').JobView} JobView */
+
+/** @param {JobView} view */
+export function settledOf(view) {
+  const c = view.counts;
+  return c.succeeded + c.failed + c.cancelled;
+}
+
+/** @param {number | null | undefined} ms */
+export function formatMs(ms) {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '-';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/**
+ * A compact ETA: `7s`, `1m05s`, `2h10m`.
+ * @param {number} ms
+ */
+export function formatEta(ms) {
+  if (!Number.isFinite(ms) || ms < 0) return '-';
+  if (ms < 60_000) return `${Math.ceil(ms / 1000)}s`;
+  return formatMs(ms);
+}
+
+/** @param {number} n */
+export function formatBytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GB`;
+}
+
+/**
+ * One line: `ID running 30/50 settled (28 ok, 2 failed, 0 cancelled; 5 in flight, ...)`.
+ * @param {JobView} view
+ */
+export function shortLine(view) {
+  const c = view.counts;
+  const active = [
+    c.inFlight ? `${c.inFlight} in flight` : '',
+    c.retrying ? `${c.retrying} retrying` : '',
+    c.queued ? `${c.queued} queued` : '',
+  ].filter(Boolean);
+  const tail = active.length ? `; ${active.join(', ')}` : '';
+  const deadline = view.deadlineAt ? ` deadline ${view.deadlineAt}` : '';
+  return `${view.id} ${view.status} ${settledOf(view)}/${c.total} settled (${c.succeeded} ok, ${c.failed} failed, ${c.cancelled} cancelled${tail})${deadline}`;
+}
+
+/**
+ * The closing summary of a job that ended.
+ * @param {JobView} view
+ */
+export function summary(view) {
+  const c = view.counts;
+  const start = Date.parse(view.createdAt);
+  const end = view.finishedAt ? Date.parse(view.finishedAt) : Number.NaN;
+  const took = Number.isFinite(end - start) ? ` in ${formatMs(end - start)}` : '';
+  const s = view.stats;
+  return (
+    `job ${view.id} ${view.status}${took}: ${c.succeeded} ok, ${c.failed} failed, ${c.cancelled} cancelled of ${c.total}` +
+    ` (p50 ${formatMs(s.p50Ms)}, p95 ${formatMs(s.p95Ms)}, ${formatBytes(s.bytes)})`
+  );
+}

@@ -1,0 +1,368 @@
+#!/usr/bin/env node
+// scrape-fanout: a command-line client for the scrape-fanout HTTP API (see README / DESIGN.md).
+// Exit codes: 0 done (job completed), 1 the job ended failed/cancelled/timed_out, 2 an error
+// (usage, API error, API unreachable), 130 interrupted.
+import { parseArgs } from 'node:util';
+import { ApiError, Client, NetworkError } from './lib/api.mjs';
+import { shortLine, summary } from './lib/format.mjs';
+import { copyBody, downloadTo, StreamBroken } from './lib/io.mjs';
+import { JOB_OPTIONS, jobBody, UsageError } from './lib/job-options.mjs';
+import { watchJob } from './lib/progress.mjs';
+import { readUrlSource } from './lib/urls.mjs';
+
+/** @typedef {import('./lib/api.mjs').JobView} JobView */
+
+const DEFAULT_API = 'http://127.0.0.1:8787';
+/** Whole-file downloads start over after a broken stream, at most this many times in all. */
+const DOWNLOAD_ATTEMPTS = 3;
+
+const GLOBAL = /** @type {const} */ ({
+  api: { type: 'string' },
+  token: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+});
+
+const GLOBAL_HELP = `Connection (every command):
+  --api URL        API base URL (env SCRAPE_FANOUT_URL, default ${DEFAULT_API})
+  --token TOKEN    bearer token (env SCRAPE_FANOUT_TOKEN, default dev-token)
+  -h, --help       this help
+
+Exit codes: 0 ok / job completed, 1 job failed, cancelled or timed out,
+            2 usage, API or connection error, 130 interrupted.
+`;
+
+const HELP = {
+  main: `Usage: scrape-fanout <command> [options]
+
+Commands:
+  submit [FILE|-]    submit a job (URLs one a line from FILE, stdin, or --url)
+  status ID          show a job (JSON, or one line with --short)
+  results ID         stream a job's results as NDJSON
+  watch ID           follow a running job with a progress bar
+  cancel ID          cancel a job
+  deadline ID MS     move a job's deadline to MS milliseconds after its creation
+
+Run \`scrape-fanout <command> --help\` for a command's options.
+
+${GLOBAL_HELP}`,
+  submit: `Usage: scrape-fanout submit [FILE|-] [--url URL]... [options]
+
+Submits a job. URLs are read one a line from FILE (or stdin with -); blank lines and lines
+starting with # are skipped. --url adds URLs (repeatable). Prints the job id.
+
+Job options (left out: the server's defaults):
+  --concurrency N        in-flight fetches for the whole job
+  --per-host N           in-flight fetches per host
+  --timeout-ms N         per attempt, connect + whole body
+  --deadline-ms N        whole-job deadline, from creation
+  --max-attempts N       attempts per URL (retries with backoff)
+  --mode settle|failFast settle: every URL gets a result; failFast: first failure cancels all
+  --max-bytes N          largest response body
+  --robots               respect robots.txt
+  --select NAME=CSS      extract the text of the first match as data.NAME (repeatable)
+  --callback URL         POSTed the final job status
+  --idempotency-key K    same key + same body returns the same job
+
+Output:
+  --wait                 follow the job with a progress bar (stderr), then print a summary;
+                         exit 0 when it completed, 1 when it failed, was cancelled or timed out
+  --out FILE             write all results to FILE as NDJSON (implies --wait)
+  -q, --quiet            print only the job id (no progress bar, no summary)
+
+${GLOBAL_HELP}`,
+  status: `Usage: scrape-fanout status ID [--short]
+
+Prints the job as JSON, or one human-readable line with --short.
+
+${GLOBAL_HELP}`,
+  results: `Usage: scrape-fanout results ID [--out FILE] [--follow]
+
+Streams the job's results as NDJSON (one Result a line) to stdout, or to FILE.
+  --out FILE   write to FILE (via FILE.part, renamed when complete)
+  --follow     keep streaming until the job ends
+
+${GLOBAL_HELP}`,
+  watch: `Usage: scrape-fanout watch ID [--quiet]
+
+Follows a job with a progress bar on stderr until it ends, then prints a summary.
+Exit 0 when it completed, 1 when it failed, was cancelled or timed out.
+
+${GLOBAL_HELP}`,
+  cancel: `Usage: scrape-fanout cancel ID [--json]
+
+Cancels a job (idempotent; in-flight fetches are aborted). Prints one line, or the job JSON.
+
+${GLOBAL_HELP}`,
+  deadline: `Usage: scrape-fanout deadline ID MS [--json]
+
+Moves the job's deadline to MS milliseconds after its creation.
+
+${GLOBAL_HELP}`,
+};
+
+/**
+ * @param {{ api?: string, token?: string }} values
+ */
+function clientFrom(values) {
+  return new Client({
+    baseUrl: values.api ?? process.env.SCRAPE_FANOUT_URL ?? DEFAULT_API,
+    token: values.token ?? process.env.SCRAPE_FANOUT_TOKEN ?? 'dev-token',
+  });
+}
+
+/**
+ * @param {string[]} positionals
+ * @param {number} n
+ * @param {string} usage
+ */
+function expectPositionals(positionals, n, usage) {
+  if (positionals.length !== n) throw new UsageError(`expected ${usage}`);
+  return positionals;
+}
+
+/** @param {string} line */
+const out = (line) => process.stdout.write(`${line}\n`);
+/** @param {string} line */
+const err = (line) => process.stderr.write(`${line}\n`);
+
+/** @param {JobView} view */
+const exitFor = (view) => (view.status === 'completed' ? 0 : 1);
+
+/**
+ * Downloads all results of a job to `file` and says so (unless quiet).
+ * @param {Client} client
+ * @param {string} id
+ * @param {string} file
+ * @param {{ follow?: boolean, quiet?: boolean, expected?: number }} [options]
+ */
+async function saveResults(client, id, file, options = {}) {
+  let counts;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await client.results(id, { follow: options.follow });
+      if (!res.body) throw new Error('the results response has no body');
+      counts = await downloadTo(res.body, file);
+      break;
+    } catch (e) {
+      // The partial file is gone already: start over, a few times, when the link was the problem.
+      if (
+        !(e instanceof StreamBroken || e instanceof NetworkError) ||
+        attempt >= DOWNLOAD_ATTEMPTS
+      ) {
+        throw e;
+      }
+      err(`results: ${e.message}; retrying (${attempt}/${DOWNLOAD_ATTEMPTS - 1})`);
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
+    }
+  }
+  const { lines, bytes } = counts;
+  if (!options.quiet) err(`wrote ${lines} results (${bytes} bytes) to ${file}`);
+  if (options.expected !== undefined && lines !== options.expected) {
+    err(`warning: expected ${options.expected} results, got ${lines}`);
+  }
+}
+
+/** @param {string[]} args */
+async function submit(args) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ...GLOBAL,
+      ...JOB_OPTIONS,
+      'idempotency-key': { type: 'string' },
+      wait: { type: 'boolean' },
+      out: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+    },
+  });
+  if (values.help) return help('submit');
+  if (positionals.length > 1) throw new UsageError('expected at most one FILE (or -)');
+  /** Where each URL came from, to point at the line the server complains about. */
+  const urls = [...(values.url ?? [])];
+  const where = urls.map((_, i) => `--url #${i + 1}`);
+  const source = positionals[0];
+  if (source !== undefined) {
+    const list = await readUrlSource(source);
+    const name = source === '-' ? 'stdin' : source;
+    urls.push(...list.urls);
+    where.push(...list.lines.map((line) => `${name} line ${line}`));
+  }
+  const body = jobBody(values, urls);
+  const client = clientFrom(values);
+  let job;
+  try {
+    job = await client.submit(body, { idempotencyKey: values['idempotency-key'] });
+  } catch (e) {
+    const m = e instanceof ApiError ? /^urls\[(\d+)\]/.exec(e.message) : null;
+    const at = m ? where[Number(m[1])] : undefined;
+    if (e instanceof ApiError && at) e.message += ` (${at})`;
+    throw e;
+  }
+  const quiet = values.quiet === true;
+  if (quiet) out(job.id);
+  else {
+    const dups = job.duplicates
+      ? `, ${job.duplicates} duplicate${job.duplicates === 1 ? '' : 's'}`
+      : '';
+    out(`job ${job.id} ${job.status}: ${job.accepted} URLs accepted${dups}`);
+  }
+  if (!values.wait && values.out === undefined) return 0;
+  const view = await watchJob(client, job.id, { quiet });
+  if (!quiet) out(summary(view));
+  if (values.out !== undefined) {
+    await saveResults(client, job.id, values.out, { quiet, expected: view.counts.total });
+  }
+  return exitFor(view);
+}
+
+/** @param {string[]} args */
+async function status(args) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...GLOBAL, short: { type: 'boolean' } },
+  });
+  if (values.help) return help('status');
+  const [id] = expectPositionals(positionals, 1, 'a job ID');
+  const view = await clientFrom(values).job(id);
+  out(values.short ? shortLine(view) : JSON.stringify(view, null, 2));
+  return 0;
+}
+
+/** @param {string[]} args */
+async function results(args) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...GLOBAL, out: { type: 'string' }, follow: { type: 'boolean' } },
+  });
+  if (values.help) return help('results');
+  const [id] = expectPositionals(positionals, 1, 'a job ID');
+  const client = clientFrom(values);
+  if (values.out !== undefined) {
+    await saveResults(client, id, values.out, { follow: values.follow });
+    return 0;
+  }
+  const res = await client.results(id, { follow: values.follow });
+  if (res.body) await copyBody(res.body, process.stdout);
+  return 0;
+}
+
+/** @param {string[]} args */
+async function watch(args) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...GLOBAL, quiet: { type: 'boolean', short: 'q' } },
+  });
+  if (values.help) return help('watch');
+  const [id] = expectPositionals(positionals, 1, 'a job ID');
+  const view = await watchJob(clientFrom(values), id, { quiet: values.quiet });
+  if (!values.quiet) out(summary(view));
+  return exitFor(view);
+}
+
+/** @param {string[]} args */
+async function cancel(args) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...GLOBAL, json: { type: 'boolean' } },
+  });
+  if (values.help) return help('cancel');
+  const [id] = expectPositionals(positionals, 1, 'a job ID');
+  const view = await clientFrom(values).cancel(id);
+  out(values.json ? JSON.stringify(view, null, 2) : shortLine(view));
+  return 0;
+}
+
+/** @param {string[]} args */
+async function deadline(args) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...GLOBAL, json: { type: 'boolean' } },
+  });
+  if (values.help) return help('deadline');
+  const [id, raw] = expectPositionals(positionals, 2, 'a job ID and a deadline in ms');
+  const ms = Number(raw.replaceAll('_', ''));
+  if (!/^\d+$/.test(raw.replaceAll('_', '')) || ms < 1) {
+    throw new UsageError(`MS: expected a positive integer, got "${raw}"`);
+  }
+  const view = await clientFrom(values).setDeadline(id, ms);
+  out(values.json ? JSON.stringify(view, null, 2) : shortLine(view));
+  return 0;
+}
+
+/** @param {keyof HELP} name */
+function help(name) {
+  process.stdout.write(HELP[name]);
+  return 0;
+}
+
+/** @type {Record<string, (args: string[]) => Promise<number>>} */
+const COMMANDS = { submit, status, results, watch, cancel, deadline };
+
+/** @param {string[]} argv */
+async function main(argv) {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    return help('main');
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) throw new UsageError(`unknown command "${name}"`);
+  return command(rest);
+}
+
+/**
+ * Prints an error the way the user can act on it; returns the exit code.
+ * @param {unknown} e
+ */
+function report(e) {
+  const code = /** @type {{ code?: unknown }} */ (e)?.code;
+  if (e instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+    err(`error: ${/** @type {Error} */ (e).message}`);
+    err(`see: scrape-fanout ${process.argv[2] ?? ''} --help`.replace('  ', ' '));
+    return 2;
+  }
+  if (e instanceof ApiError) {
+    err(`error: ${e.code}: ${e.message}`);
+    if (Array.isArray(e.details) && e.details.length > 1) {
+      for (const d of e.details.slice(0, 10)) err(`  ${d?.path ?? ''}: ${d?.message ?? ''}`);
+    }
+    if (e.status === 401) err('hint: check --token or SCRAPE_FANOUT_TOKEN');
+    return 2;
+  }
+  if (e instanceof NetworkError) {
+    err(`error: ${e.message}`);
+    err(
+      'hint: is the API running? Start it locally with `npm start`, or point --api (or SCRAPE_FANOUT_URL) at it.',
+    );
+    return 2;
+  }
+  if (e instanceof StreamBroken) {
+    err(`error: results: ${e.message}; run the command again to fetch them all`);
+    return 2;
+  }
+  if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+    err(`error: ${/** @type {Error} */ (e).message}`);
+    return 2;
+  }
+  err(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  return 2;
+}
+
+process.stdout.on('error', (e) => {
+  if (/** @type {NodeJS.ErrnoException} */ (e).code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.exitCode = report(e);
+  },
+);

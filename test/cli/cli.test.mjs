@@ -1,0 +1,261 @@
+// The CLI end to end against a fake API (a plain Node server): exit codes, error output,
+// the fall-back from a broken event stream to polling, and NDJSON downloads.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../bin/scrape-fanout.mjs', import.meta.url));
+
+/** @param {string} id @param {string} status @param {number} settled */
+function view(id, status, settled) {
+  return {
+    id,
+    status,
+    mode: 'settle',
+    createdAt: '2025-01-01T00:00:00.000Z',
+    startedAt: '2025-01-01T00:00:00.000Z',
+    finishedAt: status === 'running' ? null : '2025-01-01T00:00:01.000Z',
+    deadlineAt: null,
+    counts: {
+      total: 3,
+      queued: 3 - settled,
+      inFlight: 0,
+      retrying: 0,
+      succeeded: settled,
+      failed: 0,
+      cancelled: 0,
+    },
+    stats: { p50Ms: 10, p95Ms: 20, bytes: 300 },
+  };
+}
+
+/** Requests the fake API saw: `METHOD path` plus the JSON body of POSTs. */
+const seen = [];
+let polls = 0;
+let breaks = 0;
+
+const server = http.createServer((req, res) => {
+  let raw = '';
+  req.on('data', (c) => {
+    raw += c;
+  });
+  req.on('end', () => {
+    seen.push({
+      line: `${req.method} ${req.url}`,
+      body: raw ? JSON.parse(raw) : undefined,
+      headers: req.headers,
+    });
+    const json = (status, body) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.headers.authorization !== 'Bearer t0k') {
+      return json(401, { error: { code: 'unauthorized', message: 'bad token' } });
+    }
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (req.method === 'POST' && url.pathname === '/v1/jobs') {
+      const body = JSON.parse(raw);
+      if (body.urls.some((u) => !u.startsWith('http'))) {
+        const i = body.urls.findIndex((u) => !u.startsWith('http'));
+        return json(400, {
+          error: { code: 'invalid_request', message: `urls[${i}]: not an http(s) URL` },
+        });
+      }
+      const id = body.urls[0].includes('fail') ? 'jfail' : 'jok';
+      return json(202, { id, status: 'queued', accepted: body.urls.length, duplicates: 0 });
+    }
+    const m = /^\/v1\/jobs\/(\w+)(\/\w+)?$/.exec(url.pathname);
+    if (!m) return json(404, { error: { code: 'not_found', message: 'no route' } });
+    const [, id, sub] = m;
+    if (id === 'missing')
+      return json(404, { error: { code: 'not_found', message: 'no job missing' } });
+    const final = id === 'jfail' ? 'failed' : 'completed';
+    if (sub === '/events') {
+      // One progress event, then the stream breaks before `end`: the CLI must poll.
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(
+        `event: progress\ndata: ${JSON.stringify({ ...view(id, 'running', 1), ratePerSec: 1 })}\n\n`,
+      );
+      setTimeout(() => res.destroy(), 50);
+      return;
+    }
+    if (sub === '/results') {
+      assert.equal(req.headers.accept, 'application/x-ndjson');
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      // `jbreak` breaks off after one line the first time; `jdead` every time.
+      if (id === 'jdead' || (id === 'jbreak' && breaks++ === 0)) {
+        res.write('{"url":"https://a.test/0","ok":true}\n{"url":"https://a.t');
+        setTimeout(() => res.destroy(), 20);
+        return;
+      }
+      for (let i = 0; i < 3; i++)
+        res.write(`${JSON.stringify({ url: `https://a.test/${i}`, ok: true })}\n`);
+      res.end();
+      return;
+    }
+    if (req.method === 'GET') {
+      polls++;
+      return json(200, view(id, polls % 3 === 0 ? final : 'running', polls % 3 === 0 ? 3 : 2));
+    }
+    if (req.method === 'DELETE') return json(200, view(id, 'cancelled', 1));
+    if (req.method === 'PATCH')
+      return json(200, { ...view(id, 'running', 1), deadlineAt: '2025-01-01T00:01:00.000Z' });
+    return json(404, { error: { code: 'not_found', message: 'no route' } });
+  });
+});
+
+let base = '';
+before(async () => {
+  await new Promise((r) => server.listen(0, '127.0.0.1', () => r(undefined)));
+  const addr = server.address();
+  base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+});
+after(() => server.close());
+
+/**
+ * Runs the CLI; resolves to its exit code and output.
+ * @param {string[]} args
+ * @param {{ input?: string, env?: Record<string, string> }} [opts]
+ * @returns {Promise<{ code: number, stdout: string, stderr: string }>}
+ */
+function run(args, opts = {}) {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { ...process.env, SCRAPE_FANOUT_URL: base, SCRAPE_FANOUT_TOKEN: 't0k', ...opts.env } },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
+    );
+    child.stdin?.end(opts.input ?? '');
+  });
+}
+
+describe('scrape-fanout CLI (fake API)', () => {
+  it('submits URLs from stdin and --url, with options, and prints only the id when quiet', async () => {
+    seen.length = 0;
+    const r = await run(
+      [
+        'submit',
+        '-',
+        '--url',
+        'https://a.test/0',
+        '--concurrency=5',
+        '--quiet',
+        '--idempotency-key',
+        'k1',
+      ],
+      {
+        input: '# urls\nhttps://a.test/1\n\nhttps://a.test/2\n',
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'jok\n');
+    const post = seen.find((s) => s.line === 'POST /v1/jobs');
+    assert.deepEqual(post?.body, {
+      urls: ['https://a.test/0', 'https://a.test/1', 'https://a.test/2'],
+      concurrency: 5,
+    });
+    assert.equal(post?.headers['idempotency-key'], 'k1');
+  });
+
+  it('--out waits (falling back to polling when the event stream breaks) and writes NDJSON', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sf-cli-'));
+    const out = join(dir, 'r.ndjson');
+    const r = await run(['submit', '--url', 'https://a.test/0', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /job jok completed in 1\.0 s: 3 ok, 0 failed/);
+    assert.match(r.stderr, /wrote 3 results/);
+    const lines = (await readFile(out, 'utf8')).trim().split('\n');
+    assert.equal(lines.length, 3);
+    assert.equal(JSON.parse(lines[2]).url, 'https://a.test/2');
+    await assert.rejects(stat(`${out}.part`), { code: 'ENOENT' });
+  });
+
+  it('exits 1 when the job ends failed', async () => {
+    const r = await run(['submit', '--url', 'https://fail.test/', '--wait', '--quiet']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, 'jfail\n');
+  });
+
+  it('points an invalid URL at its line and exits 2', async () => {
+    const r = await run(['submit', '-'], { input: 'https://a.test/\n\nftp://nope\n' });
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, 'error: invalid_request: urls[1]: not an http(s) URL (stdin line 3)\n');
+  });
+
+  it('prints API errors as `error: code: message` and exits 2', async () => {
+    const r = await run(['status', 'missing']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, 'error: not_found: no job missing\n');
+    const bad = await run(['status', 'jok'], { env: { SCRAPE_FANOUT_TOKEN: 'nope' } });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^error: unauthorized: bad token\nhint: check --token/);
+  });
+
+  it('names the URL and suggests npm start when the API is unreachable', async () => {
+    const free = http.createServer();
+    await new Promise((r) => free.listen(0, '127.0.0.1', () => r(undefined)));
+    const addr = free.address();
+    const port = typeof addr === 'object' && addr ? addr.port : 0;
+    await new Promise((r) => free.close(() => r(undefined)));
+    const r = await run(['status', 'jok', '--api', `http://127.0.0.1:${port}/`]);
+    assert.equal(r.code, 2);
+    assert.ok(
+      r.stderr.startsWith(
+        `error: cannot reach http://127.0.0.1:${port}/v1/jobs/jok: ECONNREFUSED\n`,
+      ),
+      r.stderr,
+    );
+    assert.match(r.stderr, /npm start/);
+  });
+
+  it('status --short, cancel, deadline, results', async () => {
+    const s = await run(['status', 'jok', '--short']);
+    assert.match(s.stdout, /^jok (running|completed) \d\/3 settled/);
+    const c = await run(['cancel', 'jok']);
+    assert.match(c.stdout, /^jok cancelled 1\/3 settled/);
+    seen.length = 0;
+    const d = await run(['deadline', 'jok', '60_000']);
+    assert.equal(d.code, 0, d.stderr);
+    assert.deepEqual(seen[0]?.body, { deadlineMs: 60000 });
+    assert.match(d.stdout, /deadline 2025-01-01T00:01:00.000Z/);
+    const res = await run(['results', 'jok', '--follow']);
+    assert.equal(res.stdout.trim().split('\n').length, 3);
+    assert.ok(seen.some((x) => x.line === 'GET /v1/jobs/jok/results?follow=true'));
+  });
+
+  it('starts a file download over when the stream breaks; reports a broken stdout stream', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sf-cli-'));
+    const out = join(dir, 'r.ndjson');
+    const r = await run(['results', 'jbreak', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /the stream broke after \d+ lines?\b .*retrying/);
+    assert.equal((await readFile(out, 'utf8')).trim().split('\n').length, 3);
+    const d = await run(['results', 'jdead']);
+    assert.equal(d.code, 2);
+    assert.match(d.stderr, /^error: results: the stream broke after \d+ lines?\b/);
+    const f = await run(['results', 'jdead', '--out', out]);
+    assert.equal(f.code, 2);
+    assert.equal((await readFile(out, 'utf8')).trim().split('\n').length, 3, 'old file untouched');
+    await assert.rejects(stat(`${out}.part`), { code: 'ENOENT' });
+  });
+
+  it('usage errors exit 2; --help exits 0', async () => {
+    const r = await run(['submit']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /no URLs given/);
+    const u = await run(['submit', '--bogus']);
+    assert.equal(u.code, 2);
+    assert.match(u.stderr, /Unknown option '--bogus'/);
+    const h = await run(['submit', '--help']);
+    assert.equal(h.code, 0);
+    assert.match(h.stdout, /--per-host N/);
+    assert.equal((await run(['frobnicate'])).code, 2);
+    assert.match((await run([])).stdout, /Commands:/);
+  });
+});

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseArgs } from 'node:util';
+import {
+  intOption,
+  JOB_OPTIONS,
+  jobBody,
+  parseSelectors,
+  UsageError,
+} from '../../bin/lib/job-options.mjs';
+
+const URLS = ['https://a.test/'];
+
+/** @param {string[]} args */
+const flags = (args) => parseArgs({ args, options: JOB_OPTIONS }).values;
+
+describe('jobBody', () => {
+  it('sends only the URLs when no option is given (server defaults apply)', () => {
+    assert.deepEqual(jobBody(flags([]), URLS), { urls: URLS });
+  });
+
+  it('maps every option to its field', () => {
+    const body = jobBody(
+      flags([
+        '--concurrency=50',
+        '--per-host',
+        '6',
+        '--timeout-ms=10_000',
+        '--deadline-ms=600000',
+        '--max-attempts=5',
+        '--mode=failFast',
+        '--max-bytes=1000000',
+        '--robots',
+        '--select',
+        'h1=h1',
+        '--select=price=.price span',
+        '--callback=https://hook.test/x',
+      ]),
+      URLS,
+    );
+    assert.deepEqual(body, {
+      urls: URLS,
+      concurrency: 50,
+      perHostConcurrency: 6,
+      timeoutMs: 10000,
+      deadlineMs: 600000,
+      retry: { maxAttempts: 5 },
+      mode: 'failFast',
+      maxBytes: 1000000,
+      respectRobots: true,
+      extract: { selectors: { h1: 'h1', price: '.price span' } },
+      callbackUrl: 'https://hook.test/x',
+    });
+  });
+
+  it('refuses an empty URL list', () => {
+    assert.throws(() => jobBody(flags([]), []), UsageError);
+  });
+
+  it('refuses a bad mode', () => {
+    assert.throws(() => jobBody(flags(['--mode=fast']), URLS), /--mode/);
+  });
+
+  it('refuses a non-integer number', () => {
+    assert.throws(
+      () => jobBody(flags(['--concurrency=ten']), URLS),
+      /--concurrency: expected an integer/,
+    );
+    assert.throws(() => jobBody(flags(['--timeout-ms=1.5']), URLS), UsageError);
+    assert.throws(() => jobBody(flags(['--max-bytes=-1']), URLS), UsageError);
+  });
+});
+
+describe('intOption', () => {
+  it('parses integers, allowing _ separators', () => {
+    assert.equal(intOption('x', undefined), undefined);
+    assert.equal(intOption('x', '0'), 0);
+    assert.equal(intOption('x', '100_000'), 100000);
+    assert.throws(() => intOption('x', ''), UsageError);
+    assert.throws(() => intOption('x', '1e3'), UsageError);
+  });
+});
+
+describe('parseSelectors', () => {
+  it('splits at the first =', () => {
+    assert.deepEqual(parseSelectors(['a=[data-x=y]']), { a: '[data-x=y]' });
+  });
+
+  it('refuses a malformed or repeated selector', () => {
+    assert.throws(() => parseSelectors(['h1']), /name=css/);
+    assert.throws(() => parseSelectors(['=h1']), /name=css/);
+    assert.throws(() => parseSelectors(['h1=']), /name=css/);
+    assert.throws(() => parseSelectors(['h1=h1', 'h1=h2']), /twice/);
+  });
+
+  it('is undefined when none are given', () => {
+    assert.equal(parseSelectors(undefined), undefined);
+    assert.equal(parseSelectors([]), undefined);
+  });
+});
