@@ -24,9 +24,12 @@ export class FetchShard extends DurableObject<Env> {
     void run.run().catch((err: unknown) => console.error('shard run crashed', err));
   }
 
-  /** Aborts the run if it is still the one named (cancel, deadline, failFast). */
-  async abort(_jobId: string, runId: string): Promise<void> {
-    if (this.#run?.runId === runId) this.#run.abort();
+  /**
+   * Aborts the run if it is still the one named (cancel, deadline, failFast); with no runId,
+   * whatever runs. An aborted run reports nothing more, exactly as if the shard had died.
+   */
+  async abort(_jobId: string, runId?: string): Promise<void> {
+    if (runId === undefined || this.#run?.runId === runId) this.#run?.abort();
   }
 
   /** Keep-alive only: re-arms while a run is active. */

@@ -67,8 +67,26 @@ interface ShardSlot {
   slots: number;
   runId: string | null;
   leaseUntil: number;
-  inflight: number;
+  /** URLs leased to this shard and not reported yet. */
+  held: number;
 }
+
+interface LeaseRow extends Record<string, SqlStorageValue> {
+  idx: number;
+  url: string;
+  state: number;
+  attempts: number;
+  shard: number | null;
+  host_id: number;
+}
+
+interface Settled {
+  idx: number;
+  result: Result;
+}
+
+/** 6 bound parameters a row, and a statement takes at most 100. */
+const SETTLE_ROWS_PER_STATEMENT = 16;
 
 interface Parked {
   shardIdx: number;
@@ -245,7 +263,6 @@ export class JobCoordinator extends DurableObject<Env> {
     if (isTerminal(job.status)) return { items: [], stop: true, abort: job.status !== 'completed' };
     const now = Date.now();
     shard.leaseUntil = now + this.#leaseMs;
-    shard.inflight = req.inflight;
     if (req.outcomes.length > 0) {
       let failure: string | null = null;
       this.ctx.storage.transactionSync(() => {
@@ -293,7 +310,12 @@ export class JobCoordinator extends DurableObject<Env> {
     if (!job) return;
     const spec = JSON.parse(job.spec) as JobSpec;
     this.#spec = spec;
-    this.#hosts = new HostTable(this.#sql, spec.perHostConcurrency, spec.concurrency);
+    this.#hosts = new HostTable(
+      this.#sql,
+      spec.perHostConcurrency,
+      spec.concurrency,
+      spec.respectRobots,
+    );
     this.#hosts.loadLeases();
     this.#recount();
     const now = Date.now();
@@ -305,8 +327,14 @@ export class JobCoordinator extends DurableObject<Env> {
         slots: s.slots,
         runId: s.run_id,
         leaseUntil: now + this.#leaseMs,
-        inflight: 0,
+        held: 0,
       }));
+    for (const r of this.#sql.all<{ shard: number; n: number }>(
+      'SELECT shard, count(*) AS n FROM urls WHERE state = 1 GROUP BY shard',
+    )) {
+      const slot = this.#shards[r.shard];
+      if (slot) slot.held = r.n;
+    }
     this.#hist = new LatencyHistogram();
     this.#bytes = 0;
     const samples = this.#sql.all<{ d: number; b: number }>(
@@ -415,7 +443,8 @@ export class JobCoordinator extends DurableObject<Env> {
     const c = this.#counters;
     const inFlight = Math.min(
       c.leased,
-      this.#shards.reduce((sum, s) => sum + (s.runId ? s.inflight : 0), 0),
+      // A shard fetches up to its slots of what it holds at once.
+      this.#shards.reduce((sum, s) => sum + (s.runId ? Math.min(s.slots, s.held) : 0), 0),
     );
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
     return {
@@ -461,7 +490,7 @@ export class JobCoordinator extends DurableObject<Env> {
     const job = this.#requireJob();
     const { spec, hosts } = this.#requireSpec();
     if (this.#counters.queued <= 0) return [];
-    const excluded = hosts.unavailable(now, spec.respectRobots);
+    const excluded = hosts.unavailable(now);
     const rows = this.#sql.all<{ idx: number; url: string; norm: string; host_id: number }>(
       `SELECT idx, url, norm, host_id FROM urls
        WHERE state = 0 AND host_id NOT IN (SELECT value FROM json_each(?))
@@ -471,6 +500,7 @@ export class JobCoordinator extends DurableObject<Env> {
     );
     const items: WorkItem[] = [];
     const leased: number[] = [];
+    const denied: Settled[] = [];
     for (const row of rows) {
       if (items.length >= want) break;
       const host = hosts.get(row.host_id);
@@ -484,18 +514,19 @@ export class JobCoordinator extends DurableObject<Env> {
         if ('pending' in robots) continue;
         if (!isAllowed(robots, pathOf(row.norm))) {
           this.#counters.queued--;
-          this.#settle(
-            row.idx,
-            resultWithoutFetch(row.url, 0, 'robots', 'disallowed by robots.txt'),
-          );
+          denied.push({
+            idx: row.idx,
+            result: resultWithoutFetch(row.url, 0, 'robots', 'disallowed by robots.txt'),
+          });
           continue;
         }
       }
       if (!hosts.canTake(host, now)) continue;
-      host.leased++;
+      hosts.lease(host);
       leased.push(row.idx);
       items.push({ type: 'page', idx: row.idx, url: row.norm });
     }
+    this.#settleMany(denied);
     if (leased.length > 0) {
       this.#sql.run(
         `UPDATE urls SET state = 1, shard = ?, attempts = attempts + 1
@@ -505,6 +536,8 @@ export class JobCoordinator extends DurableObject<Env> {
       );
       this.#counters.queued -= leased.length;
       this.#counters.leased += leased.length;
+      const shard = this.#shards[shardIdx];
+      if (shard) shard.held += leased.length;
       if (job.status === 'queued') this.#setStatus('running', now);
     }
     this.#finishIfDone();
@@ -514,24 +547,33 @@ export class JobCoordinator extends DurableObject<Env> {
   /** Applies a shard's outcomes; returns a failFast cause when one trips the job. */
   #apply(shardIdx: number, outcomes: WorkOutcome[], now: number): string | null {
     const { spec, hosts } = this.#requireSpec();
+    const pages: Array<Extract<WorkOutcome, { type: 'page' }>> = [];
     for (const o of outcomes) {
-      if (o.type === 'robots') {
-        hosts.setRobots(hosts.get(o.hostId), o.rules);
-        continue;
-      }
-      const row = this.#sql.one<{
-        url: string;
-        state: number;
-        attempts: number;
-        shard: number | null;
-        host_id: number;
-      }>('SELECT url, state, attempts, shard, host_id FROM urls WHERE idx = ?', o.idx);
+      if (o.type === 'robots') hosts.setRobots(hosts.get(o.hostId), o.rules);
+      else pages.push(o);
+    }
+    if (pages.length === 0) return null;
+    const rows = new Map(
+      this.#sql
+        .all<LeaseRow>(
+          `SELECT idx, url, state, attempts, shard, host_id FROM urls
+           WHERE idx IN (SELECT value FROM json_each(?))`,
+          JSON.stringify(pages.map((p) => p.idx)),
+        )
+        .map((r) => [r.idx, r]),
+    );
+    const shard = this.#shards[shardIdx];
+    const settled: Settled[] = [];
+    let failure: string | null = null;
+    for (const o of pages) {
+      const row = rows.get(o.idx);
       // A report for a lease that expired (and was handed out again) is dropped: the newer
       // lease will report, and a URL can only ever have one result.
       if (!row || row.state !== STATE.leased || row.shard !== shardIdx) continue;
       const host = hosts.get(row.host_id);
-      host.leased = Math.max(0, host.leased - 1);
+      hosts.release(host);
       this.#counters.leased--;
+      if (shard) shard.held = Math.max(0, shard.held - 1);
       const out = o.outcome;
       if (out.ok) {
         hosts.recover(host);
@@ -548,12 +590,14 @@ export class JobCoordinator extends DurableObject<Env> {
         this.#scheduleRetry(o.idx, row.attempts, out, host, now);
         continue;
       }
-      this.#settle(o.idx, resultFromOutcome(row.url, row.attempts, out));
+      settled.push({ idx: o.idx, result: resultFromOutcome(row.url, row.attempts, out) });
       if (!out.ok && spec.mode === 'failFast') {
-        return `cancelled: failFast tripped by ${row.url} (${out.kind}: ${out.message})`;
+        failure = `cancelled: failFast tripped by ${row.url} (${out.kind}: ${out.message})`;
+        break;
       }
     }
-    return null;
+    this.#settleMany(settled);
+    return failure;
   }
 
   #scheduleRetry(idx: number, attempts: number, out: PageOutcome, host: HostState, now: number) {
@@ -569,25 +613,43 @@ export class JobCoordinator extends DurableObject<Env> {
     this.#wantAlarm(dueAt);
   }
 
-  #settle(idx: number, result: Result): void {
-    const written = this.#sql.all(
-      `INSERT OR IGNORE INTO results (idx, ok, kind, duration_ms, bytes, body)
-       VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`,
-      idx,
-      result.ok ? 1 : 0,
-      result.error?.kind ?? null,
-      result.durationMs,
-      result.bytes,
-      JSON.stringify(result),
-    );
-    if (written.length === 0) return;
-    this.#sql.run('UPDATE urls SET state = 3, due_at = NULL WHERE idx = ?', idx);
-    if (result.ok) this.#counters.succeeded++;
-    else if (result.error?.kind === 'cancelled' || result.error?.kind === 'deadline') {
-      this.#counters.cancelled++;
-    } else this.#counters.failed++;
-    if (result.durationMs > 0) this.#hist.record(result.durationMs);
-    this.#bytes += result.bytes;
+  /** Writes results, at most once per URL (the UNIQUE idx decides), in few statements. */
+  #settleMany(list: Settled[]): void {
+    for (let start = 0; start < list.length; start += SETTLE_ROWS_PER_STATEMENT) {
+      const chunk = list.slice(start, start + SETTLE_ROWS_PER_STATEMENT);
+      const params: Array<string | number | null> = [];
+      for (const { idx, result } of chunk) {
+        params.push(
+          idx,
+          result.ok ? 1 : 0,
+          result.error?.kind ?? null,
+          result.durationMs,
+          result.bytes,
+          JSON.stringify(result),
+        );
+      }
+      const placeholders = chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ');
+      const written = this.#sql.all<{ idx: number }>(
+        `INSERT OR IGNORE INTO results (idx, ok, kind, duration_ms, bytes, body)
+         VALUES ${placeholders} RETURNING idx`,
+        ...params,
+      );
+      if (written.length === 0) continue;
+      const fresh = new Set(written.map((w) => w.idx));
+      this.#sql.run(
+        'UPDATE urls SET state = 3, due_at = NULL WHERE idx IN (SELECT value FROM json_each(?))',
+        JSON.stringify([...fresh]),
+      );
+      for (const { idx, result } of chunk) {
+        if (!fresh.has(idx)) continue;
+        if (result.ok) this.#counters.succeeded++;
+        else if (result.error?.kind === 'cancelled' || result.error?.kind === 'deadline') {
+          this.#counters.cancelled++;
+        } else this.#counters.failed++;
+        if (result.durationMs > 0) this.#hist.record(result.durationMs);
+        this.#bytes += result.bytes;
+      }
+    }
   }
 
   #finishIfDone(): boolean {
@@ -680,7 +742,7 @@ export class JobCoordinator extends DurableObject<Env> {
     const shard = this.#shards[idx];
     if (!shard) return;
     shard.runId = null;
-    shard.inflight = 0;
+    shard.held = 0;
     this.#sql.run('UPDATE shards SET run_id = NULL WHERE idx = ?', idx);
   }
 
@@ -696,7 +758,7 @@ export class JobCoordinator extends DurableObject<Env> {
       const runId = randomToken();
       s.runId = runId;
       s.leaseUntil = now + this.#leaseMs;
-      s.inflight = 0;
+      s.held = 0;
       capacity += s.slots * PREFETCH_FACTOR;
       this.#sql.run('UPDATE shards SET run_id = ? WHERE idx = ?', runId, idx);
       const assignment: ShardAssignment = {
@@ -738,10 +800,7 @@ export class JobCoordinator extends DurableObject<Env> {
       this.#stopShard(idx);
       this.#parked = this.#parked.filter((p) => p.shardIdx !== idx);
     });
-    if (hosts) {
-      hosts.clearLeases();
-      hosts.loadLeases();
-    }
+    hosts?.loadLeases();
   }
 
   // ---- the alarm ----

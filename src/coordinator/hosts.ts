@@ -15,35 +15,44 @@ export interface HostState {
 }
 
 const MIN_LIMIT = 1;
+/** Idle, unconstrained hosts beyond this many are dropped from memory (they reload on use). */
+const MAX_CACHED_HOSTS = 10_000;
 
 /**
  * Per-host politeness state of one job. Rows live in SQLite; hot entries are cached. `leased`
- * is never persisted: after a restart it is rebuilt from the leased URL rows.
+ * is never persisted: after a restart it is rebuilt from the leased URL rows. Hosts that
+ * cannot take work right now are tracked in a set, so a lease never scans every host.
  */
 export class HostTable {
   readonly #sql: Sql;
   readonly #cache = new Map<number, HostState>();
-  #maxLimit: number;
-  #concurrency: number;
+  readonly #constrained = new Set<HostState>();
+  readonly #maxLimit: number;
+  readonly #concurrency: number;
+  readonly #respectRobots: boolean;
 
-  constructor(sql: Sql, perHostConcurrency: number, concurrency: number) {
+  constructor(sql: Sql, perHostConcurrency: number, concurrency: number, respectRobots: boolean) {
     this.#sql = sql;
     this.#maxLimit = perHostConcurrency;
     this.#concurrency = concurrency;
+    this.#respectRobots = respectRobots;
   }
 
-  /** Rebuilds in-memory leased counts from the URL table (start-up only). */
+  /** Rebuilds in-memory leased counts from the URL table (start-up and after lease expiry). */
   loadLeases(): void {
+    for (const h of this.#cache.values()) h.leased = 0;
     const rows = this.#sql.all<{ host_id: number; n: number }>(
       'SELECT host_id, count(*) AS n FROM urls WHERE state = 1 GROUP BY host_id',
     );
     for (const r of rows) this.get(r.host_id).leased = r.n;
+    for (const h of this.#cache.values()) this.#track(h, Date.now());
   }
 
   /** The host's state (loaded on first use). */
   get(id: number): HostState {
     const hit = this.#cache.get(id);
     if (hit) return hit;
+    if (this.#cache.size >= MAX_CACHED_HOSTS) this.#shrink();
     const row = this.#sql.one<{
       host: string;
       lim: number | null;
@@ -59,6 +68,7 @@ export class HostTable {
       robots: row?.robots ? (JSON.parse(row.robots) as RobotsRules) : null,
     };
     this.#cache.set(id, state);
+    this.#track(state, Date.now());
     return state;
   }
 
@@ -75,23 +85,26 @@ export class HostTable {
     return h.blockedUntil <= now && h.leased < this.#cap(h);
   }
 
-  /** Ids of cached hosts that cannot take work now (bounded by the hosts in use). */
-  unavailable(now: number, respectRobots: boolean): number[] {
-    const out: number[] = [];
-    for (const h of this.#cache.values()) {
-      const robotsWait = respectRobots && h.robots !== null && 'pending' in h.robots;
-      if (robotsWait || !this.canTake(h, now)) out.push(h.id);
-    }
-    return out;
+  /** Counts a URL handed out for this host. */
+  lease(h: HostState): void {
+    h.leased++;
+    this.#track(h, Date.now());
   }
 
-  /** The earliest time a blocked host opens again, if any is blocked. */
-  nextUnblock(now: number): number | null {
-    let next: number | null = null;
-    for (const h of this.#cache.values()) {
-      if (h.blockedUntil > now && (next === null || h.blockedUntil < next)) next = h.blockedUntil;
+  /** Counts a URL of this host coming back (settled, retrying or requeued). */
+  release(h: HostState): void {
+    h.leased = Math.max(0, h.leased - 1);
+    this.#track(h, Date.now());
+  }
+
+  /** Ids of hosts that cannot take work now (bounded by the hosts in use). */
+  unavailable(now: number): number[] {
+    const out: number[] = [];
+    for (const h of [...this.#constrained]) {
+      this.#track(h, now);
+      if (this.#constrained.has(h)) out.push(h.id);
     }
-    return next;
+    return out;
   }
 
   /** A 429/503 answer: halve the host's limit and hold the whole host back for Retry-After. */
@@ -101,6 +114,7 @@ export class HostTable {
       h.blockedUntil = Math.max(h.blockedUntil, now + retryAfterMs);
     }
     this.#persist(h);
+    this.#track(h, now);
   }
 
   /** A success: raise a lowered limit by about one slot per `lim` successes (additive). */
@@ -108,6 +122,7 @@ export class HostTable {
     if (h.lim >= this.#maxLimit) return;
     h.lim = Math.min(this.#maxLimit, h.lim + 1 / h.lim);
     this.#persist(h);
+    this.#track(h, Date.now());
   }
 
   /** Records robots rules (or a pending fetch) for a host. */
@@ -115,20 +130,37 @@ export class HostTable {
     h.robots = robots;
     const stored = robots === null || 'pending' in robots ? null : JSON.stringify(robots);
     this.#sql.run('UPDATE hosts SET robots = ? WHERE id = ?', stored, h.id);
+    this.#track(h, Date.now());
   }
 
   /** Forgets robots fetches that a dead shard run was doing, so they are handed out again. */
   resetPendingRobots(shardIdx: number): void {
-    for (const h of this.#cache.values()) {
+    for (const h of [...this.#constrained]) {
       if (h.robots !== null && 'pending' in h.robots && h.robots.pending === shardIdx) {
         h.robots = null;
+        this.#track(h, Date.now());
       }
     }
   }
 
   /** Forgets every lease count (after the leases themselves are released). */
   clearLeases(): void {
-    for (const h of this.#cache.values()) h.leased = 0;
+    for (const h of this.#cache.values()) {
+      h.leased = 0;
+      this.#track(h, Date.now());
+    }
+  }
+
+  #track(h: HostState, now: number): void {
+    const robotsWait = this.#respectRobots && h.robots !== null && 'pending' in h.robots;
+    if (robotsWait || !this.canTake(h, now)) this.#constrained.add(h);
+    else this.#constrained.delete(h);
+  }
+
+  #shrink(): void {
+    for (const [id, h] of this.#cache) {
+      if (h.leased === 0 && !this.#constrained.has(h)) this.#cache.delete(id);
+    }
   }
 
   #persist(h: HostState): void {
