@@ -38,7 +38,7 @@ const MAX_TICK_MS = 5_000;
 /** Rows of JSON per insert statement stay well under the 2 MB value limit. */
 const INSERT_CHUNK_CHARS = 1_000_000;
 /** A shard holds up to this many times its slots (in flight plus queued locally). */
-const PREFETCH_FACTOR = 2;
+const PREFETCH_FACTOR = 4;
 
 interface JobRow extends Record<string, SqlStorageValue> {
   job_id: string;
@@ -71,13 +71,12 @@ interface ShardSlot {
   held: number;
 }
 
-interface LeaseRow extends Record<string, SqlStorageValue> {
-  idx: number;
+/** A URL handed to a shard and not reported yet; kept in memory, rebuilt from SQL on start. */
+interface Lease {
+  shard: number;
   url: string;
-  state: number;
   attempts: number;
-  shard: number | null;
-  host_id: number;
+  hostId: number;
 }
 
 interface Settled {
@@ -87,6 +86,11 @@ interface Settled {
 
 /** 6 bound parameters a row, and a statement takes at most 100. */
 const SETTLE_ROWS_PER_STATEMENT = 16;
+/**
+ * Id lists are bound one parameter each (`IN (?, ?, ...)`), which SQLite answers by primary
+ * key; `IN (SELECT value FROM json_each(?))` made it scan the whole table.
+ */
+const MAX_IDS_PER_STATEMENT = 90;
 
 interface Parked {
   shardIdx: number;
@@ -139,6 +143,7 @@ export class JobCoordinator extends DurableObject<Env> {
   #parked: Parked[] = [];
   #waiters = new Set<() => void>();
   #alarmAt: number | null = null;
+  #leases = new Map<number, Lease>();
   readonly #leaseMs: number;
   readonly #tickMs: number;
 
@@ -277,7 +282,7 @@ export class JobCoordinator extends DurableObject<Env> {
     const items = req.want > 0 ? this.#lease(req.shardIdx, req.want, now) : [];
     this.#serveParked(now);
     const idle = req.inflight === 0 && req.queued === 0;
-    if (items.length > 0 || !idle) return { items, stop: false, abort: false };
+    if (items.length > 0 || !idle) return this.#reply(items, now);
     if (req.retiring) {
       // The run spent its subrequest budget: replace it with a fresh invocation.
       this.#stopShard(req.shardIdx);
@@ -329,11 +334,22 @@ export class JobCoordinator extends DurableObject<Env> {
         leaseUntil: now + this.#leaseMs,
         held: 0,
       }));
-    for (const r of this.#sql.all<{ shard: number; n: number }>(
-      'SELECT shard, count(*) AS n FROM urls WHERE state = 1 GROUP BY shard',
-    )) {
+    this.#leases.clear();
+    for (const r of this.#sql.all<{
+      idx: number;
+      url: string;
+      attempts: number;
+      shard: number;
+      host_id: number;
+    }>('SELECT idx, url, attempts, shard, host_id FROM urls WHERE state = 1')) {
+      this.#leases.set(r.idx, {
+        shard: r.shard,
+        url: r.url,
+        attempts: r.attempts,
+        hostId: r.host_id,
+      });
       const slot = this.#shards[r.shard];
-      if (slot) slot.held = r.n;
+      if (slot) slot.held++;
     }
     this.#hist = new LatencyHistogram();
     this.#bytes = 0;
@@ -491,8 +507,14 @@ export class JobCoordinator extends DurableObject<Env> {
     const { spec, hosts } = this.#requireSpec();
     if (this.#counters.queued <= 0) return [];
     const excluded = hosts.unavailable(now);
-    const rows = this.#sql.all<{ idx: number; url: string; norm: string; host_id: number }>(
-      `SELECT idx, url, norm, host_id FROM urls
+    const rows = this.#sql.all<{
+      idx: number;
+      url: string;
+      norm: string;
+      host_id: number;
+      attempts: number;
+    }>(
+      `SELECT idx, url, norm, host_id, attempts FROM urls
        WHERE state = 0 AND host_id NOT IN (SELECT value FROM json_each(?))
        ORDER BY idx LIMIT ?`,
       JSON.stringify(excluded),
@@ -524,16 +546,24 @@ export class JobCoordinator extends DurableObject<Env> {
       if (!hosts.canTake(host, now)) continue;
       hosts.lease(host);
       leased.push(row.idx);
-      items.push({ type: 'page', idx: row.idx, url: row.norm });
+      this.#leases.set(row.idx, {
+        shard: shardIdx,
+        url: row.url,
+        attempts: row.attempts + 1,
+        hostId: row.host_id,
+      });
+      items.push({ type: 'page', idx: row.idx, url: row.norm, host: host.host });
     }
     this.#settleMany(denied);
     if (leased.length > 0) {
-      this.#sql.run(
-        `UPDATE urls SET state = 1, shard = ?, attempts = attempts + 1
-         WHERE idx IN (SELECT value FROM json_each(?))`,
-        shardIdx,
-        JSON.stringify(leased),
-      );
+      for (const ids of chunks(leased, MAX_IDS_PER_STATEMENT)) {
+        this.#sql.run(
+          `UPDATE urls SET state = 1, shard = ?, attempts = attempts + 1
+           WHERE idx IN (${placeholders(ids.length)})`,
+          shardIdx,
+          ...ids,
+        );
+      }
       this.#counters.queued -= leased.length;
       this.#counters.leased += leased.length;
       const shard = this.#shards[shardIdx];
@@ -553,24 +583,16 @@ export class JobCoordinator extends DurableObject<Env> {
       else pages.push(o);
     }
     if (pages.length === 0) return null;
-    const rows = new Map(
-      this.#sql
-        .all<LeaseRow>(
-          `SELECT idx, url, state, attempts, shard, host_id FROM urls
-           WHERE idx IN (SELECT value FROM json_each(?))`,
-          JSON.stringify(pages.map((p) => p.idx)),
-        )
-        .map((r) => [r.idx, r]),
-    );
     const shard = this.#shards[shardIdx];
     const settled: Settled[] = [];
     let failure: string | null = null;
     for (const o of pages) {
-      const row = rows.get(o.idx);
+      const row = this.#leases.get(o.idx);
       // A report for a lease that expired (and was handed out again) is dropped: the newer
       // lease will report, and a URL can only ever have one result.
-      if (!row || row.state !== STATE.leased || row.shard !== shardIdx) continue;
-      const host = hosts.get(row.host_id);
+      if (!row || row.shard !== shardIdx) continue;
+      this.#leases.delete(o.idx);
+      const host = hosts.get(row.hostId);
       hosts.release(host);
       this.#counters.leased--;
       if (shard) shard.held = Math.max(0, shard.held - 1);
@@ -628,18 +650,15 @@ export class JobCoordinator extends DurableObject<Env> {
           JSON.stringify(result),
         );
       }
-      const placeholders = chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ');
+      const values = chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ');
       const written = this.#sql.all<{ idx: number }>(
         `INSERT OR IGNORE INTO results (idx, ok, kind, duration_ms, bytes, body)
-         VALUES ${placeholders} RETURNING idx`,
+         VALUES ${values} RETURNING idx`,
         ...params,
       );
       if (written.length === 0) continue;
+      // The results_settle trigger marks the URL rows settled in the same statement.
       const fresh = new Set(written.map((w) => w.idx));
-      this.#sql.run(
-        'UPDATE urls SET state = 3, due_at = NULL WHERE idx IN (SELECT value FROM json_each(?))',
-        JSON.stringify([...fresh]),
-      );
       for (const { idx, result } of chunk) {
         if (!fresh.has(idx)) continue;
         if (result.ok) this.#counters.succeeded++;
@@ -667,7 +686,7 @@ export class JobCoordinator extends DurableObject<Env> {
     const running: Array<{ idx: number; runId: string }> = [];
     this.ctx.storage.transactionSync(() => {
       this.#sql.run(SETTLE_REST_SQL, kind, message);
-      this.#sql.run('UPDATE urls SET state = 3, due_at = NULL WHERE state != 3');
+      this.#leases.clear();
       this.#setStatus(status, Date.now());
       this.#shards.forEach((s, idx) => {
         if (s.runId) running.push({ idx, runId: s.runId });
@@ -734,8 +753,16 @@ export class JobCoordinator extends DurableObject<Env> {
       if (items.length === 0) break;
       clearTimeout(p.timer);
       this.#parked = this.#parked.filter((x) => x !== p);
-      p.resolve({ items, stop: false, abort: false });
+      p.resolve(this.#reply(items, now));
     }
+  }
+
+  /** A reply that hands out items and tells the shard which hosts are held back. */
+  #reply(items: WorkItem[], now: number): ExchangeReply {
+    const holds = this.#hosts?.holds(now) ?? [];
+    return holds.length > 0
+      ? { items, stop: false, abort: false, holds }
+      : { items, stop: false, abort: false };
   }
 
   #stopShard(idx: number): void {
@@ -790,10 +817,12 @@ export class JobCoordinator extends DurableObject<Env> {
     this.#shards.forEach((s, idx) => {
       if (!s.runId || s.leaseUntil > now) return;
       console.warn(`shard ${idx} run ${s.runId} missed its lease; its URLs go back to the queue`);
-      const n = this.#sql.all(
+      const back = this.#sql.all<{ idx: number }>(
         'UPDATE urls SET state = 0 WHERE state = 1 AND shard = ? RETURNING idx',
         idx,
-      ).length;
+      );
+      for (const r of back) this.#leases.delete(r.idx);
+      const n = back.length;
       this.#counters.leased -= n;
       this.#counters.queued += n;
       hosts?.resetPendingRobots(idx);
@@ -860,6 +889,16 @@ export class JobCoordinator extends DurableObject<Env> {
       );
     }
   }
+}
+
+function placeholders(n: number): string {
+  return Array.from({ length: n }, () => '?').join(', ');
+}
+
+function chunks<T>(list: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
 }
 
 function emptyCounters(): Counters {

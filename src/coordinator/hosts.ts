@@ -107,6 +107,14 @@ export class HostTable {
     return out;
   }
 
+  /** Hosts held back by a Retry-After right now, with the time they open again. */
+  holds(now: number): Array<{ host: string; until: number }> {
+    const out: Array<{ host: string; until: number }> = [];
+    for (const h of this.#constrained)
+      if (h.blockedUntil > now) out.push({ host: h.host, until: h.blockedUntil });
+    return out;
+  }
+
   /** A 429/503 answer: halve the host's limit and hold the whole host back for Retry-After. */
   throttle(h: HostState, retryAfterMs: number | null, now: number): void {
     h.lim = Math.max(MIN_LIMIT, Math.min(h.lim, this.#maxLimit) / 2);

@@ -53,4 +53,8 @@ export const COORDINATOR_MIGRATIONS: readonly string[] = [
      slots INTEGER NOT NULL,
      run_id TEXT
    );`,
+  // v2: settling is one statement: a result row marks its URL row settled.
+  `CREATE TRIGGER results_settle AFTER INSERT ON results BEGIN
+     UPDATE urls SET state = 3, due_at = NULL WHERE idx = NEW.idx;
+   END;`,
 ];

@@ -56,10 +56,9 @@ class FirstMatch {
   state: MatchState = 'pending';
   readonly sink = new TextSink();
 
-  /** Opens on the first match (of an HTML element when `htmlOnly`); ignores later ones. */
-  element(el: Element, htmlOnly = false): void {
+  /** Opens on the first match; ignores later ones. */
+  element(el: Element): void {
     if (this.state !== 'pending') return;
-    if (htmlOnly && el.namespaceURI !== HTML_NS) return;
     this.state = 'open';
     try {
       el.onEndTag(() => {
@@ -101,11 +100,24 @@ export function createExtractor(selectors: Record<string, string>): {
     match: new FirstMatch(),
   }));
 
+  // Every handler call is a native -> JS round trip that costs tens of microseconds in
+  // workerd (measured with scripts/perf: 20 link callbacks cost more than the whole parse),
+  // so the title takes no end-tag callback: an HTML <title> is RCDATA, its content is one
+  // text node, and the chunk flagged lastInTextNode ends it.
   let rewriter = new HTMLRewriter()
     .on('title', {
-      // Only an HTML <title> is the document's title, not one inside <svg>.
-      element: (el) => title.element(el, true),
-      text: (t) => title.text(t),
+      element: (el) => {
+        // A later <title> proves the first one closed (titles cannot nest), also when it
+        // held no text node at all.
+        if (title.state === 'open') title.state = 'done';
+        // Only an HTML <title> is the document's title, not one inside <svg>.
+        if (title.state === 'pending' && el.namespaceURI === HTML_NS) title.state = 'open';
+      },
+      text: (t) => {
+        if (title.state !== 'open') return;
+        title.sink.append(t.text);
+        if (t.lastInTextNode) title.state = 'done';
+      },
     })
     .on('a[href]', {
       element: () => {
@@ -135,4 +147,166 @@ export function createExtractor(selectors: Record<string, string>): {
             ),
     }),
   };
+}
+
+/**
+ * Elements whose content the tokenizer reads as text up to their end tag: RCDATA (`title`,
+ * `textarea`) and RAWTEXT (`style`, `xmp`, `iframe`, `noembed`, `noframes`); `script` too,
+ * when its content holds no `<!--` (which starts the escaped states: see scanHtml).
+ */
+const TEXT_ELEMENTS: ReadonlyMap<string, RegExp> = new Map(
+  ['title', 'textarea', 'style', 'xmp', 'iframe', 'noembed', 'noframes', 'script'].map((name) => [
+    name,
+    new RegExp(`</${name}[\\t\\n\\f\\r />]`, 'gi'),
+  ]),
+);
+
+/**
+ * Elements after which scanHtml gives up (returns null) and the caller parses with
+ * HTMLRewriter: foreign content (CDATA sections, other text rules), `plaintext`, `noscript`
+ * (its parsing depends on the scripting flag) and `select` (whose insertion mode ignores some
+ * start tags, e.g. `<style>`).
+ */
+const BAIL_ELEMENTS: ReadonlySet<string> = new Set([
+  'svg',
+  'math',
+  'plaintext',
+  'noscript',
+  'select',
+]);
+
+/** Tag-level whitespace and `/`, `>`: what ends a tag or attribute name. */
+function isTagBreak(c: number): boolean {
+  return (
+    c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d || c === 0x2f || c === 0x3e
+  );
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d;
+}
+
+function isAsciiAlpha(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+
+/**
+ * The default extraction (first title, `a[href]` count) by a JS pass over a decoded page,
+ * following the HTML tokenizer for the common subset: tags and their (quoted) attributes,
+ * comments, bogus comments and doctypes, RCDATA/RAWTEXT/script content. Returns null when the
+ * page leaves that subset (see BAIL_ELEMENTS, `<!--` in a script), and the caller falls back
+ * to HTMLRewriter; the tests check both agree.
+ *
+ * Why: HTMLRewriter calls JS once per matched element, and each such call costs tens of
+ * microseconds in workerd (more with a DevTools session attached), far more than this pass
+ * over a whole small page; see scripts/perf.
+ */
+export function scanHtml(html: string): Extracted | null {
+  let links = 0;
+  let title: TextSink | null = null;
+  const n = html.length;
+  let i = 0;
+  for (;;) {
+    i = html.indexOf('<', i);
+    if (i < 0 || i + 1 >= n) break;
+    const c = html.charCodeAt(i + 1);
+    if (c === 0x21 /* ! */) {
+      if (html.startsWith('<!--', i)) {
+        if (html.startsWith('<!-->', i)) i += 5;
+        else if (html.startsWith('<!--->', i)) i += 6;
+        else {
+          // A comment ends at the first `-->` or `--!>`, else at the end of the input.
+          const a = html.indexOf('-->', i + 4);
+          const b = html.indexOf('--!>', i + 4);
+          if (a < 0 && b < 0) break;
+          i = a >= 0 && (b < 0 || a < b) ? a + 3 : b + 4;
+        }
+        continue;
+      }
+      // Doctype, bogus comment (also `<![CDATA[` in HTML content): up to the next `>`.
+      const end = html.indexOf('>', i + 2);
+      if (end < 0) break;
+      i = end + 1;
+      continue;
+    }
+    if (c === 0x3f /* ? */) {
+      const end = html.indexOf('>', i + 2);
+      if (end < 0) break;
+      i = end + 1;
+      continue;
+    }
+    const endTag = c === 0x2f; /* / */
+    const nameAt = endTag ? i + 2 : i + 1;
+    if (nameAt >= n) break;
+    if (!isAsciiAlpha(html.charCodeAt(nameAt))) {
+      if (!endTag) {
+        i += 1; // A lone `<` is text.
+        continue;
+      }
+      if (html.charCodeAt(nameAt) === 0x3e) {
+        i = nameAt + 1; // `</>` is dropped.
+        continue;
+      }
+      const end = html.indexOf('>', nameAt); // `</` + non-letter: a bogus comment.
+      if (end < 0) break;
+      i = end + 1;
+      continue;
+    }
+    // Tag name, then attributes up to the `>` that ends the tag (never one inside quotes).
+    let j = nameAt;
+    while (j < n && !isTagBreak(html.charCodeAt(j))) j++;
+    const name = html.slice(nameAt, j).toLowerCase();
+    let href = false;
+    let closed = false;
+    while (j < n) {
+      const d = html.charCodeAt(j);
+      if (d === 0x3e) {
+        closed = true;
+        j++;
+        break;
+      }
+      if (isSpace(d) || d === 0x2f) {
+        j++;
+        continue;
+      }
+      // An attribute name: its first character may be `=`.
+      const at = j;
+      j++;
+      while (j < n) {
+        const e = html.charCodeAt(j);
+        if (isTagBreak(e) || e === 0x3d) break;
+        j++;
+      }
+      if (j - at === 4 && html.slice(at, j).toLowerCase() === 'href') href = true;
+      while (j < n && isSpace(html.charCodeAt(j))) j++;
+      if (html.charCodeAt(j) !== 0x3d /* = */) continue;
+      j++;
+      while (j < n && isSpace(html.charCodeAt(j))) j++;
+      const q = html.charCodeAt(j);
+      if (q === 0x22 || q === 0x27) {
+        const close = html.indexOf(q === 0x22 ? '"' : "'", j + 1);
+        j = close < 0 ? n : close + 1;
+      } else {
+        while (j < n && !isSpace(html.charCodeAt(j)) && html.charCodeAt(j) !== 0x3e) j++;
+      }
+    }
+    if (!closed) break; // A tag cut off by the end of the input is no tag.
+    i = j;
+    if (endTag) continue;
+    if (name === 'a' && href) links++;
+    if (BAIL_ELEMENTS.has(name)) return null;
+    const endPattern = TEXT_ELEMENTS.get(name);
+    if (endPattern === undefined) continue;
+    endPattern.lastIndex = i;
+    const m = endPattern.exec(html);
+    const textEnd = m === null ? n : m.index;
+    if (name === 'script' && html.slice(i, textEnd).includes('<!--')) return null;
+    if (name === 'title' && title === null) {
+      title = new TextSink();
+      title.append(html.slice(i, textEnd));
+    }
+    // The end tag itself is scanned as a tag next (its attributes may hold quotes).
+    i = textEnd;
+  }
+  return { title: title === null ? null : title.value(), links, data: null };
 }

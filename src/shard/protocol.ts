@@ -22,7 +22,7 @@ export interface ShardAssignment {
 }
 
 export type WorkItem =
-  | { type: 'page'; idx: number; url: string }
+  | { type: 'page'; idx: number; url: string; host: string }
   | { type: 'robots'; hostId: number; url: string };
 
 export type WorkOutcome =
@@ -48,6 +48,8 @@ export interface ExchangeReply {
   items: WorkItem[];
   stop: boolean;
   abort: boolean;
+  /** Hosts held back (Retry-After) until the given epoch ms: queued items for them wait. */
+  holds?: Array<{ host: string; until: number }>;
 }
 
 /** Splits a job's concurrency into shards of at most MAX_CONNECTIONS_PER_SHARD slots each. */

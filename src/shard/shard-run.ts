@@ -1,5 +1,6 @@
 import { fetchPage } from '../fetch/fetch-page';
 import { fetchRobots } from '../fetch/robots-fetch';
+import { parseRetryAfter } from '../lib/backoff';
 import { isPrivateHost } from '../lib/ssrf';
 import type {
   ExchangeReply,
@@ -9,10 +10,13 @@ import type {
   WorkOutcome,
 } from './protocol';
 
-/** A shard asks for more work when fewer than its slots wait locally; it holds up to 2x. */
-const PREFETCH_FACTOR = 2;
+/**
+ * A shard holds up to this many times its slots (running plus waiting) and asks for more when
+ * fewer than 2x wait: big enough that a report can carry a dozen outcomes.
+ */
+const PREFETCH_FACTOR = 4;
 /** Finished outcomes wait at most this long to be batched into one report. */
-const FLUSH_MS = 40;
+const FLUSH_MS = 100;
 /**
  * Subrequests are counted per invocation (10,000 on paid plans, redirects included), so a run
  * retires after this many items and the coordinator starts a fresh one.
@@ -41,6 +45,8 @@ export class ShardRun {
   #starvedSinceChange = false;
   #lastCall = 0;
   #wake: (() => void) | null = null;
+  /** Hosts held back until an epoch ms (a Retry-After seen here or told by the coordinator). */
+  #holds = new Map<string, number>();
   #finished = false;
 
   constructor(a: ShardAssignment, port: CoordinatorPort) {
@@ -80,9 +86,10 @@ export class ShardRun {
       if (this.#stopping && idle && this.#outbox.length === 0) return;
       const now = Date.now();
       const sinceCall = now - this.#lastCall;
-      const wantsWork = !this.#stopping && !this.#starvedSinceChange && this.#queue.length < slots;
+      const wantsWork =
+        !this.#stopping && !this.#starvedSinceChange && this.#queue.length < 2 * slots;
       const callNow =
-        this.#outbox.length >= slots ||
+        this.#outbox.length >= 2 * slots ||
         (this.#outbox.length > 0 && (sinceCall >= FLUSH_MS || idle || this.#stopping)) ||
         (wantsWork && (idle || this.#queue.length === 0 || this.#outbox.length > 0)) ||
         (wantsWork && sinceCall >= FLUSH_MS) ||
@@ -103,7 +110,7 @@ export class ShardRun {
         continue;
       }
       const wait = this.#outbox.length > 0 ? FLUSH_MS - sinceCall : this.#a.heartbeatMs - sinceCall;
-      await this.#sleep(Math.max(1, wait));
+      await this.#sleep(Math.max(1, Math.min(wait, this.#untilHoldEnds(now))));
     }
   }
 
@@ -134,18 +141,35 @@ export class ShardRun {
       return;
     }
     if (reply.stop) this.#stopping = true;
+    for (const { host, until } of reply.holds ?? []) this.#holds.set(host, until);
     this.#queue.push(...reply.items);
     this.#starvedSinceChange = want > 0 && reply.items.length === 0 && this.#inflight > 0;
   }
 
+  /** Starts queued items while slots are free, skipping hosts that are held back. */
   #fill(): void {
-    while (this.#inflight < this.#a.slots && this.#queue.length > 0) {
-      const item = this.#queue.shift();
+    const now = Date.now();
+    for (const [host, until] of this.#holds) if (until <= now) this.#holds.delete(host);
+    let i = 0;
+    while (this.#inflight < this.#a.slots && i < this.#queue.length) {
+      const item = this.#queue[i];
       if (!item) break;
+      if (item.type === 'page' && this.#holds.has(item.host)) {
+        i++;
+        continue;
+      }
+      this.#queue.splice(i, 1);
       this.#inflight++;
       this.#started++;
       void this.#runItem(item);
     }
+  }
+
+  /** Milliseconds until the earliest hold ends, if any item waits on one. */
+  #untilHoldEnds(now: number): number {
+    let next = Number.POSITIVE_INFINITY;
+    for (const until of this.#holds.values()) next = Math.min(next, until - now);
+    return next;
   }
 
   async #runItem(item: WorkItem): Promise<void> {
@@ -163,6 +187,10 @@ export class ShardRun {
           signal: this.#abort.signal,
           isBlocked: a.allowPrivate ? undefined : (u) => isPrivateHost(u.hostname),
         });
+        if (!outcome.ok && outcome.retryAfter !== null) {
+          const ms = parseRetryAfter(outcome.retryAfter, Date.now());
+          if (ms !== null && ms > 0) this.#holds.set(item.host, Date.now() + ms);
+        }
         this.#outbox.push({ type: 'page', idx: item.idx, outcome });
       }
     } catch (err) {

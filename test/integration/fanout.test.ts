@@ -24,6 +24,7 @@ describe('shards', () => {
       type: 'page',
       idx: i,
       url: origin(`/delay?ms=60&tag=${t}&i=${i}`),
+      host: new URL(origin('/')).host,
     }));
     let reported = 0;
     const run = new ShardRun(
