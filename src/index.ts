@@ -2,6 +2,7 @@ import { buildApp } from './app';
 
 export { FetchShard } from '../durable-objects/fetch-shard';
 export { JobCoordinator } from '../durable-objects/job-coordinator';
+export { JobIndex } from '../durable-objects/job-index';
 
 const app = buildApp();
 

@@ -50,6 +50,7 @@ jobRoutes.post('/', async (c) => {
     bodyHash: await sha256Hex(text),
   });
   if (created.kind === 'conflict') throw new ApiError('conflict', created.message);
+  await jobIndex(c.env).add(id, Date.parse(created.view.createdAt), created.accepted);
   let view = created.view;
   if (wait > 0 && !TERMINAL_STATUSES.includes(view.status)) {
     view = found(await stub.waitForEnd(wait * 1000), id);
@@ -66,6 +67,19 @@ jobRoutes.post('/', async (c) => {
     },
     TERMINAL_STATUSES.includes(view.status) && wait > 0 ? 200 : 202,
   );
+});
+
+/** Recent jobs, newest first, each with its live status (from its own coordinator). */
+jobRoutes.get('/', async (c) => {
+  const limit = parseListLimit(c.req.query('limit'));
+  const after = decodeListCursor(c.req.query('cursor'));
+  const page = await jobIndex(c.env).page(limit, after);
+  const views = await Promise.all(page.map((j) => c.env.JOB_COORDINATOR.getByName(j.id).view()));
+  const last = page.at(-1);
+  return c.json({
+    items: views.filter((v) => v !== null),
+    nextCursor: last && page.length === limit ? btoa(`${last.createdAt}.${last.id}`) : null,
+  });
 });
 
 jobRoutes.get('/:id', async (c) => {
@@ -105,6 +119,32 @@ jobRoutes.patch('/:id', async (c) => {
   if (!res.ok) throw new ApiError(res.code, res.message);
   return c.json(res.view);
 });
+
+function jobIndex(env: Env) {
+  return env.JOB_INDEX.getByName('all');
+}
+
+function parseListLimit(raw: string | undefined): number {
+  if (raw === undefined) return 20;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 100) {
+    throw new ApiError('invalid_request', 'limit: expected an integer 1..100');
+  }
+  return n;
+}
+
+function decodeListCursor(raw: string | undefined): { createdAt: number; id: string } | null {
+  if (!raw) return null;
+  let text = '';
+  try {
+    text = atob(raw);
+  } catch {
+    // fall through to the error below
+  }
+  const m = /^(\d{1,15})\.([0-9a-z]{1,40})$/.exec(text);
+  if (!m?.[1] || !m[2]) throw new ApiError('invalid_request', 'cursor: not a cursor from this API');
+  return { createdAt: Number(m[1]), id: m[2] };
+}
 
 function parseWait(raw: string | undefined): number {
   if (raw === undefined) return 0;

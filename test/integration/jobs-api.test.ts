@@ -265,6 +265,28 @@ describe('auth and not found', () => {
   });
 });
 
+describe('GET /v1/jobs', () => {
+  it('lists jobs newest first with their live status, paginated', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push((await submit({ urls: [origin(`/text?list=${i}`)] })).id);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const first = await api('/v1/jobs?limit=2');
+    expect(first.status).toBe(200);
+    const page1 = (await first.json()) as {
+      items: Array<{ id: string; status: string }>;
+      nextCursor: string;
+    };
+    expect(page1.items.map((j) => j.id)).toEqual([ids[2], ids[1]]);
+    expect(page1.items[0]?.status).toMatch(/queued|running|completed/);
+    const second = await api(`/v1/jobs?limit=2&cursor=${page1.nextCursor}`);
+    const page2 = (await second.json()) as { items: Array<{ id: string }> };
+    expect(page2.items[0]?.id).toBe(ids[0]);
+    expect((await api('/v1/jobs?limit=0')).status).toBe(400);
+  });
+});
+
 describe('Idempotency-Key', () => {
   it('returns the same job for the same key and body, 409 for another body', async () => {
     const body = { urls: [origin('/text?k=1')] };
