@@ -228,6 +228,14 @@ describe('bad input', () => {
     );
   });
 
+  it('refuses a body over 16 MiB with 413', async () => {
+    const body = `{"urls": ["https://a.test/${'x'.repeat(17 * 1024 * 1024)}"]}`;
+    const res = await api('/v1/jobs', { method: 'POST', body });
+    expect(res.status).toBe(413);
+    const json = (await res.json()) as { error: { code: string } };
+    expect(json.error.code).toBe('payload_too_large');
+  });
+
   it('refuses a body that is not JSON with 415', async () => {
     const res = await api('/v1/jobs', {
       method: 'POST',
