@@ -25,6 +25,7 @@ import { Sql } from '../src/lib/sql';
 import {
   type ExchangeReply,
   type ExchangeRequest,
+  PREFETCH_FACTOR,
   planShards,
   type ShardAssignment,
   type WorkItem,
@@ -37,8 +38,6 @@ const DEFAULT_LEASE_MS = 20_000;
 const MAX_TICK_MS = 5_000;
 /** Rows of JSON per insert statement stay well under the 2 MB value limit. */
 const INSERT_CHUNK_CHARS = 1_000_000;
-/** A shard holds up to this many times its slots (in flight plus queued locally). */
-const PREFETCH_FACTOR = 4;
 
 interface JobRow extends Record<string, SqlStorageValue> {
   job_id: string;
@@ -121,6 +120,12 @@ export interface ResultsPage {
   lastSeq: number;
   terminal: boolean;
 }
+
+/** Leases the next queued URLs in queue order: parameters shard, count. */
+const LEASE_IN_ORDER_SQL = `
+  UPDATE urls SET state = 1, shard = ?1, attempts = attempts + 1
+  WHERE idx IN (SELECT idx FROM urls WHERE state = 0 ORDER BY idx LIMIT ?2)
+  RETURNING idx, url, norm, host_id, attempts`;
 
 const ABORT: ExchangeReply = { items: [], stop: true, abort: true };
 const STATE = { queued: 0, leased: 1, retrying: 2, settled: 3 } as const;
@@ -506,6 +511,7 @@ export class JobCoordinator extends DurableObject<Env> {
     const job = this.#requireJob();
     const { spec, hosts } = this.#requireSpec();
     if (this.#counters.queued <= 0) return [];
+    if (hosts.unconstrained) return this.#leaseInOrder(shardIdx, want, now);
     const excluded = hosts.unavailable(now);
     const rows = this.#sql.all<{
       idx: number;
@@ -571,6 +577,41 @@ export class JobCoordinator extends DurableObject<Env> {
       if (job.status === 'queued') this.#setStatus('running', now);
     }
     this.#finishIfDone();
+    return items;
+  }
+
+  /**
+   * The lease when no host can refuse a URL: the next `want` queued URLs in one statement
+   * (a single UPDATE is atomic, and its RETURNING gives what the shard needs).
+   */
+  #leaseInOrder(shardIdx: number, want: number, now: number): WorkItem[] {
+    const { hosts } = this.#requireSpec();
+    const rows = this.#sql.all<{
+      idx: number;
+      url: string;
+      norm: string;
+      host_id: number;
+      attempts: number;
+    }>(LEASE_IN_ORDER_SQL, shardIdx, want);
+    const items: WorkItem[] = [];
+    for (const row of rows) {
+      const host = hosts.get(row.host_id);
+      hosts.lease(host);
+      this.#leases.set(row.idx, {
+        shard: shardIdx,
+        url: row.url,
+        attempts: row.attempts,
+        hostId: row.host_id,
+      });
+      items.push({ type: 'page', idx: row.idx, url: row.norm, host: host.host });
+    }
+    if (rows.length > 0) {
+      this.#counters.queued -= rows.length;
+      this.#counters.leased += rows.length;
+      const shard = this.#shards[shardIdx];
+      if (shard) shard.held += rows.length;
+      if (this.#requireJob().status === 'queued') this.#setStatus('running', now);
+    }
     return items;
   }
 

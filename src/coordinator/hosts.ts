@@ -30,12 +30,31 @@ export class HostTable {
   readonly #maxLimit: number;
   readonly #concurrency: number;
   readonly #respectRobots: boolean;
+  /**
+   * Whether any per-host rule may ever refuse a URL of this job: robots, a per-host limit
+   * below the job's concurrency, or a host throttled once (its limit lowered or held back).
+   * Sticky: once set, every lease looks at hosts one by one.
+   */
+  #mayRefuse: boolean;
 
   constructor(sql: Sql, perHostConcurrency: number, concurrency: number, respectRobots: boolean) {
     this.#sql = sql;
     this.#maxLimit = perHostConcurrency;
     this.#concurrency = concurrency;
     this.#respectRobots = respectRobots;
+    this.#mayRefuse =
+      respectRobots ||
+      perHostConcurrency < concurrency ||
+      sql.one('SELECT 1 AS x FROM hosts WHERE lim IS NOT NULL OR blocked_until > 0 LIMIT 1') !==
+        null;
+  }
+
+  /**
+   * True while no host can refuse a URL (no robots, no binding limit, no throttle so far):
+   * URLs may then be handed out in queue order without looking at their hosts first.
+   */
+  get unconstrained(): boolean {
+    return !this.#mayRefuse && this.#constrained.size === 0;
   }
 
   /** Rebuilds in-memory leased counts from the URL table (start-up and after lease expiry). */
@@ -117,6 +136,7 @@ export class HostTable {
 
   /** A 429/503 answer: halve the host's limit and hold the whole host back for Retry-After. */
   throttle(h: HostState, retryAfterMs: number | null, now: number): void {
+    this.#mayRefuse = true;
     h.lim = Math.max(MIN_LIMIT, Math.min(h.lim, this.#maxLimit) / 2);
     if (retryAfterMs !== null && retryAfterMs > 0) {
       h.blockedUntil = Math.max(h.blockedUntil, now + retryAfterMs);

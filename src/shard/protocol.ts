@@ -7,6 +7,12 @@ import type { RobotsRules } from '../lib/robots';
  */
 export const MAX_CONNECTIONS_PER_SHARD = 6;
 
+/**
+ * A shard holds up to this many times its slots (running plus waiting here), so it can report
+ * outcomes in batches while its slots stay busy. The coordinator counts shard capacity by it.
+ */
+export const PREFETCH_FACTOR = 6;
+
 /** What a shard needs to run its part of a job; fixed for one run of the shard. */
 export interface ShardAssignment {
   jobId: string;

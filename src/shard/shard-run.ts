@@ -2,21 +2,23 @@ import { fetchPage } from '../fetch/fetch-page';
 import { fetchRobots } from '../fetch/robots-fetch';
 import { parseRetryAfter } from '../lib/backoff';
 import { isPrivateHost } from '../lib/ssrf';
-import type {
-  ExchangeReply,
-  ExchangeRequest,
-  ShardAssignment,
-  WorkItem,
-  WorkOutcome,
+import {
+  type ExchangeReply,
+  type ExchangeRequest,
+  PREFETCH_FACTOR,
+  type ShardAssignment,
+  type WorkItem,
+  type WorkOutcome,
 } from './protocol';
 
 /**
- * A shard holds up to this many times its slots (running plus waiting) and asks for more when
- * fewer than 2x wait: big enough that a report can carry a dozen outcomes.
+ * Finished outcomes wait at most this long to be batched into one report. Reports mostly go
+ * out when a batch is full or work runs low; every exchange costs both objects CPU (an RPC
+ * and a storage commit), so this only bounds how stale the job's counts get.
  */
-const PREFETCH_FACTOR = 4;
-/** Finished outcomes wait at most this long to be batched into one report. */
-const FLUSH_MS = 100;
+const FLUSH_MS = 1000;
+/** A report goes out at once when this many times the slots' outcomes wait. */
+const REPORT_FACTOR = 3;
 /**
  * Subrequests are counted per invocation (10,000 on paid plans, redirects included), so a run
  * retires after this many items and the coordinator starts a fresh one.
@@ -42,9 +44,16 @@ export class ShardRun {
   #outbox: WorkOutcome[] = [];
   #started = 0;
   #stopping = false;
-  #starvedSinceChange = false;
+  /**
+   * The last call asked for work and got none while fetches still ran: the next calls wait
+   * for a report that is due anyway (a full batch, the flush time, or going idle), instead of
+   * one call per finished fetch at the end of a job.
+   */
+  #starved = false;
   #lastCall = 0;
   #wake: (() => void) | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #timerAt = 0;
   /** Hosts held back until an epoch ms (a Retry-After seen here or told by the coordinator). */
   #holds = new Map<string, number>();
   #finished = false;
@@ -73,6 +82,8 @@ export class ShardRun {
     try {
       await this.#loop();
     } finally {
+      if (this.#timer !== null) clearTimeout(this.#timer);
+      this.#timer = null;
       this.#finished = true;
     }
   }
@@ -86,13 +97,15 @@ export class ShardRun {
       if (this.#stopping && idle && this.#outbox.length === 0) return;
       const now = Date.now();
       const sinceCall = now - this.#lastCall;
-      const wantsWork =
-        !this.#stopping && !this.#starvedSinceChange && this.#queue.length < 2 * slots;
+      const outbox = this.#outbox.length;
+      // Work is asked for once less than one more round of it waits here; a report carries up
+      // to REPORT_FACTOR x slots outcomes while the rest of the prefetch keeps the slots busy.
+      const wantsWork = !this.#stopping && !this.#starved;
+      const low = this.#queue.length < slots;
       const callNow =
-        this.#outbox.length >= 2 * slots ||
-        (this.#outbox.length > 0 && (sinceCall >= FLUSH_MS || idle || this.#stopping)) ||
-        (wantsWork && (idle || this.#queue.length === 0 || this.#outbox.length > 0)) ||
-        (wantsWork && sinceCall >= FLUSH_MS) ||
+        outbox >= REPORT_FACTOR * slots ||
+        (outbox > 0 && (sinceCall >= FLUSH_MS || idle || this.#stopping)) ||
+        (wantsWork && (idle || low || (sinceCall >= FLUSH_MS && this.#queue.length < 2 * slots))) ||
         sinceCall >= this.#a.heartbeatMs;
       if (callNow) {
         try {
@@ -109,7 +122,8 @@ export class ShardRun {
         }
         continue;
       }
-      const wait = this.#outbox.length > 0 ? FLUSH_MS - sinceCall : this.#a.heartbeatMs - sinceCall;
+      const soon = outbox > 0 || (wantsWork && this.#queue.length < 2 * slots);
+      const wait = soon ? FLUSH_MS - sinceCall : this.#a.heartbeatMs - sinceCall;
       await this.#sleep(Math.max(1, Math.min(wait, this.#untilHoldEnds(now))));
     }
   }
@@ -143,7 +157,7 @@ export class ShardRun {
     if (reply.stop) this.#stopping = true;
     for (const { host, until } of reply.holds ?? []) this.#holds.set(host, until);
     this.#queue.push(...reply.items);
-    this.#starvedSinceChange = want > 0 && reply.items.length === 0 && this.#inflight > 0;
+    this.#starved = want > 0 && reply.items.length === 0 && this.#inflight > 0;
   }
 
   /** Starts queued items while slots are free, skipping hosts that are held back. */
@@ -197,26 +211,36 @@ export class ShardRun {
       console.error('shard item failed unexpectedly', err);
     } finally {
       this.#inflight--;
-      this.#starvedSinceChange = false;
       this.#signal();
     }
   }
 
+  /**
+   * Waits until something happens (an item finishes, an abort) or `ms` pass. One timer serves
+   * every wait: it is only replaced when a wait needs an earlier wake-up, and a stale one only
+   * costs a spare turn of the loop.
+   */
   #sleep(ms: number): Promise<void> {
+    const at = Date.now() + ms;
+    if (this.#timer === null || at < this.#timerAt) {
+      if (this.#timer !== null) clearTimeout(this.#timer);
+      this.#timerAt = at;
+      this.#timer = setTimeout(this.#onTimer, ms);
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#wake = null;
-        resolve();
-      }, ms);
-      this.#wake = () => {
-        clearTimeout(timer);
-        this.#wake = null;
-        resolve();
-      };
+      this.#wake = resolve;
     });
   }
 
+  readonly #onTimer = (): void => {
+    this.#timer = null;
+    this.#signal();
+  };
+
   #signal(): void {
-    this.#wake?.();
+    const wake = this.#wake;
+    if (wake === null) return;
+    this.#wake = null;
+    wake();
   }
 }
