@@ -32,6 +32,11 @@ export class FetchShard extends DurableObject<Env> {
     if (runId === undefined || this.#run?.runId === runId) this.#run?.abort();
   }
 
+  /** Whether the named run is still going here (the coordinator asks after its own restart). */
+  async alive(runId: string): Promise<boolean> {
+    return this.#run !== null && !this.#run.finished && this.#run.runId === runId;
+  }
+
   /** Keep-alive only: re-arms while a run is active. */
   async alarm(): Promise<void> {
     if (this.#run && !this.#run.finished) {

@@ -74,7 +74,10 @@ interface ShardSlot {
 interface Lease {
   shard: number;
   url: string;
+  /** Attempts that ran, counting this one once it is known to have started. */
   attempts: number;
+  /** The shard said this lease's fetch started (and `attempts` counts it, in SQL too). */
+  started: boolean;
   hostId: number;
 }
 
@@ -90,6 +93,8 @@ const SETTLE_ROWS_PER_STATEMENT = 16;
  * key; `IN (SELECT value FROM json_each(?))` made it scan the whole table.
  */
 const MAX_IDS_PER_STATEMENT = 90;
+/** A shard runs at most MAX_CONNECTIONS_PER_SHARD fetches; anything more is not believed. */
+const MAX_STARTED_PER_CALL = 64;
 
 interface Parked {
   shardIdx: number;
@@ -123,7 +128,7 @@ export interface ResultsPage {
 
 /** Leases the next queued URLs in queue order: parameters shard, count. */
 const LEASE_IN_ORDER_SQL = `
-  UPDATE urls SET state = 1, shard = ?1, attempts = attempts + 1
+  UPDATE urls SET state = 1, shard = ?1, started = 0
   WHERE idx IN (SELECT idx FROM urls WHERE state = 0 ORDER BY idx LIMIT ?2)
   RETURNING idx, url, norm, host_id, attempts`;
 
@@ -149,6 +154,8 @@ export class JobCoordinator extends DurableObject<Env> {
   #waiters = new Set<() => void>();
   #alarmAt: number | null = null;
   #leases = new Map<number, Lease>();
+  /** Shard runs read from storage at load, not yet asked whether they survived. */
+  #unprobed = false;
   readonly #leaseMs: number;
   readonly #tickMs: number;
 
@@ -273,6 +280,7 @@ export class JobCoordinator extends DurableObject<Env> {
     if (isTerminal(job.status)) return { items: [], stop: true, abort: job.status !== 'completed' };
     const now = Date.now();
     shard.leaseUntil = now + this.#leaseMs;
+    if (req.started?.length) this.#markStarted(req.shardIdx, req.started);
     if (req.outcomes.length > 0) {
       let failure: string | null = null;
       this.ctx.storage.transactionSync(() => {
@@ -284,10 +292,11 @@ export class JobCoordinator extends DurableObject<Env> {
       }
       if (this.#finishIfDone()) return { items: [], stop: true, abort: false };
     }
-    const items = req.want > 0 ? this.#lease(req.shardIdx, req.want, now) : [];
+    const want = this.#fairWant(req.shardIdx, req.want);
+    const items = want > 0 ? this.#lease(req.shardIdx, want, now) : [];
     this.#serveParked(now);
     const idle = req.inflight === 0 && req.queued === 0;
-    if (items.length > 0 || !idle) return this.#reply(items, now);
+    if (items.length > 0 || !idle) return this.#reply(items, req.want, now);
     if (req.retiring) {
       // The run spent its subrequest budget: replace it with a fresh invocation.
       this.#stopShard(req.shardIdx);
@@ -339,18 +348,21 @@ export class JobCoordinator extends DurableObject<Env> {
         leaseUntil: now + this.#leaseMs,
         held: 0,
       }));
+    this.#unprobed = !isTerminal(job.status) && this.#shards.some((s) => s.runId !== null);
     this.#leases.clear();
     for (const r of this.#sql.all<{
       idx: number;
       url: string;
       attempts: number;
+      started: number;
       shard: number;
       host_id: number;
-    }>('SELECT idx, url, attempts, shard, host_id FROM urls WHERE state = 1')) {
+    }>('SELECT idx, url, attempts, started, shard, host_id FROM urls WHERE state = 1')) {
       this.#leases.set(r.idx, {
         shard: r.shard,
         url: r.url,
         attempts: r.attempts,
+        started: r.started === 1,
         hostId: r.host_id,
       });
       const slot = this.#shards[r.shard];
@@ -507,6 +519,21 @@ export class JobCoordinator extends DurableObject<Env> {
 
   // ---- handing out work and taking results ----
 
+  /**
+   * Caps a shard's ask at its share of the work left (its slots over all slots), and never
+   * below one round: near the end of a job no shard sits on several rounds of prefetched URLs
+   * while another shard's slots idle, which would stretch the job's last rounds.
+   */
+  #fairWant(shardIdx: number, want: number): number {
+    const shard = this.#shards[shardIdx];
+    if (!shard || want <= 0) return 0;
+    let slots = 0;
+    for (const s of this.#shards) slots += s.slots;
+    const left = this.#counters.queued + this.#counters.leased;
+    const share = Math.max(shard.slots, Math.ceil((shard.slots * left) / Math.max(1, slots)));
+    return Math.max(0, Math.min(want, share - shard.held));
+  }
+
   #lease(shardIdx: number, want: number, now: number): WorkItem[] {
     const job = this.#requireJob();
     const { spec, hosts } = this.#requireSpec();
@@ -555,7 +582,8 @@ export class JobCoordinator extends DurableObject<Env> {
       this.#leases.set(row.idx, {
         shard: shardIdx,
         url: row.url,
-        attempts: row.attempts + 1,
+        attempts: row.attempts,
+        started: false,
         hostId: row.host_id,
       });
       items.push({ type: 'page', idx: row.idx, url: row.norm, host: host.host });
@@ -564,7 +592,7 @@ export class JobCoordinator extends DurableObject<Env> {
     if (leased.length > 0) {
       for (const ids of chunks(leased, MAX_IDS_PER_STATEMENT)) {
         this.#sql.run(
-          `UPDATE urls SET state = 1, shard = ?, attempts = attempts + 1
+          `UPDATE urls SET state = 1, shard = ?, started = 0
            WHERE idx IN (${placeholders(ids.length)})`,
           shardIdx,
           ...ids,
@@ -601,6 +629,7 @@ export class JobCoordinator extends DurableObject<Env> {
         shard: shardIdx,
         url: row.url,
         attempts: row.attempts,
+        started: false,
         hostId: row.host_id,
       });
       items.push({ type: 'page', idx: row.idx, url: row.norm, host: host.host });
@@ -613,6 +642,25 @@ export class JobCoordinator extends DurableObject<Env> {
       if (this.#requireJob().status === 'queued') this.#setStatus('running', now);
     }
     return items;
+  }
+
+  /** Counts the attempts a shard started (see ExchangeRequest.started), durably. */
+  #markStarted(shardIdx: number, started: number[]): void {
+    const ids: number[] = [];
+    for (const idx of started.slice(0, MAX_STARTED_PER_CALL)) {
+      const lease = this.#leases.get(idx);
+      if (!lease || lease.shard !== shardIdx || lease.started) continue;
+      lease.started = true;
+      lease.attempts++;
+      ids.push(idx);
+    }
+    for (const part of chunks(ids, MAX_IDS_PER_STATEMENT)) {
+      this.#sql.run(
+        `UPDATE urls SET attempts = attempts + 1, started = 1
+         WHERE idx IN (${placeholders(part.length)})`,
+        ...part,
+      );
+    }
   }
 
   /** Applies a shard's outcomes; returns a failFast cause when one trips the job. */
@@ -633,6 +681,8 @@ export class JobCoordinator extends DurableObject<Env> {
       // lease will report, and a URL can only ever have one result.
       if (!row || row.shard !== shardIdx) continue;
       this.#leases.delete(o.idx);
+      // An outcome proves the fetch ran, whether or not its start was reported.
+      if (!row.started) row.attempts++;
       const host = hosts.get(row.hostId);
       hosts.release(host);
       this.#counters.leased--;
@@ -645,7 +695,11 @@ export class JobCoordinator extends DurableObject<Env> {
       }
       if (!out.ok && out.kind === 'cancelled') {
         // The shard dropped it without being told to (its run ended): hand it out again.
-        this.#sql.run('UPDATE urls SET state = 0 WHERE idx = ?', o.idx);
+        this.#sql.run(
+          'UPDATE urls SET state = 0, attempts = ?, started = 0 WHERE idx = ?',
+          row.attempts,
+          o.idx,
+        );
         this.#counters.queued++;
         continue;
       }
@@ -663,6 +717,7 @@ export class JobCoordinator extends DurableObject<Env> {
     return failure;
   }
 
+  /** Logs the failed attempt and schedules the next one through the alarm. */
   #scheduleRetry(idx: number, attempts: number, out: PageOutcome, host: HostState, now: number) {
     const { spec } = this.#requireSpec();
     const retryAfterMs = out.ok ? null : parseRetryAfter(out.retryAfter, now);
@@ -671,7 +726,25 @@ export class JobCoordinator extends DurableObject<Env> {
         ? backoffDelayMs(attempts, spec.retry)
         : nextRetryDelayMs(attempts, spec.retry, retryAfterMs);
     const dueAt = Math.max(now + delay, host.blockedUntil);
-    this.#sql.run('UPDATE urls SET state = 2, due_at = ? WHERE idx = ?', dueAt, idx);
+    if (!out.ok) {
+      this.#sql.run(
+        `INSERT OR IGNORE INTO attempt_log (idx, n, at, status, kind, message, duration_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        idx,
+        attempts,
+        now,
+        out.status,
+        out.kind,
+        out.message,
+        out.durationMs,
+      );
+    }
+    this.#sql.run(
+      'UPDATE urls SET state = 2, due_at = ?, attempts = ?, started = 0 WHERE idx = ?',
+      dueAt,
+      attempts,
+      idx,
+    );
     this.#counters.retrying++;
     this.#wantAlarm(dueAt);
   }
@@ -790,20 +863,23 @@ export class JobCoordinator extends DurableObject<Env> {
     if (this.#parked.length === 0 || this.#counters.queued <= 0) return;
     for (const p of [...this.#parked]) {
       if (this.#shards[p.shardIdx]?.runId !== p.runId) continue;
-      const items = this.#lease(p.shardIdx, p.want, now);
+      const want = this.#fairWant(p.shardIdx, p.want);
+      if (want <= 0) continue;
+      const items = this.#lease(p.shardIdx, want, now);
       if (items.length === 0) break;
       clearTimeout(p.timer);
       this.#parked = this.#parked.filter((x) => x !== p);
-      p.resolve(this.#reply(items, now));
+      p.resolve(this.#reply(items, p.want, now));
     }
   }
 
   /** A reply that hands out items and tells the shard which hosts are held back. */
-  #reply(items: WorkItem[], now: number): ExchangeReply {
+  #reply(items: WorkItem[], want: number, now: number): ExchangeReply {
+    const reply: ExchangeReply = { items, stop: false, abort: false };
     const holds = this.#hosts?.holds(now) ?? [];
-    return holds.length > 0
-      ? { items, stop: false, abort: false, holds }
-      : { items, stop: false, abort: false };
+    if (holds.length > 0) reply.holds = holds;
+    if (items.length < want && this.#counters.queued > 0) reply.eager = true;
+    return reply;
   }
 
   #stopShard(idx: number): void {
@@ -852,14 +928,42 @@ export class JobCoordinator extends DurableObject<Env> {
     await Promise.all(starts);
   }
 
+  /**
+   * After this object restarts, asks each shard whose run it remembers whether that run still
+   * goes on. A run lost with the process (a crash, a deploy) has its lease expired at once
+   * rather than after SHARD_LEASE_MS; a shard that cannot be asked keeps its lease.
+   */
+  async #probeShards(now: number): Promise<void> {
+    this.#unprobed = false;
+    const checks = this.#shards.map(async (s, idx) => {
+      const runId = s.runId;
+      if (runId === null) return;
+      try {
+        const alive = await this.#shardStub(idx).alive(runId);
+        if (!alive && s.runId === runId) s.leaseUntil = now;
+      } catch (err) {
+        console.warn(`shard ${idx} could not be asked about run ${runId}`, err);
+      }
+    });
+    await Promise.all(checks);
+  }
+
   /** Gives the URLs of dead shard runs back to the queue. */
   #expireLeases(now: number): void {
     const hosts = this.#hosts;
     this.#shards.forEach((s, idx) => {
       if (!s.runId || s.leaseUntil > now) return;
       console.warn(`shard ${idx} run ${s.runId} missed its lease; its URLs go back to the queue`);
+      this.#sql.run(
+        `INSERT OR IGNORE INTO attempt_log (idx, n, at, status, kind, message, duration_ms)
+         SELECT idx, attempts, ?, NULL, 'lost', ?, 0 FROM urls
+         WHERE state = 1 AND shard = ? AND started = 1`,
+        now,
+        'the shard running this fetch stopped before reporting it; the URL was run again',
+        idx,
+      );
       const back = this.#sql.all<{ idx: number }>(
-        'UPDATE urls SET state = 0 WHERE state = 1 AND shard = ? RETURNING idx',
+        'UPDATE urls SET state = 0, started = 0 WHERE state = 1 AND shard = ? RETURNING idx',
         idx,
       );
       for (const r of back) this.#leases.delete(r.idx);
@@ -899,6 +1003,7 @@ export class JobCoordinator extends DurableObject<Env> {
     ).length;
     this.#counters.retrying -= promoted;
     this.#counters.queued += promoted;
+    if (this.#unprobed) await this.#probeShards(now);
     this.#expireLeases(now);
     this.#serveParked(now);
     await this.#ensureShards(now);

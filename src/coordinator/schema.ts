@@ -57,4 +57,17 @@ export const COORDINATOR_MIGRATIONS: readonly string[] = [
   `CREATE TRIGGER results_settle AFTER INSERT ON results BEGIN
      UPDATE urls SET state = 3, due_at = NULL WHERE idx = NEW.idx;
    END;`,
+  // v3: attempts count what ran. `started` is 1 once the shard reported the current lease's
+  // fetch started (and `attempts` counts it); failed and lost attempts are logged.
+  `ALTER TABLE urls ADD COLUMN started INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE attempt_log (
+     idx INTEGER NOT NULL,
+     n INTEGER NOT NULL,
+     at INTEGER NOT NULL,
+     status INTEGER,
+     kind TEXT NOT NULL,
+     message TEXT NOT NULL,
+     duration_ms INTEGER NOT NULL,
+     PRIMARY KEY (idx, n)
+   ) WITHOUT ROWID;`,
 ];

@@ -40,6 +40,11 @@ export interface ExchangeRequest {
   shardIdx: number;
   runId: string;
   outcomes: WorkOutcome[];
+  /**
+   * Pages whose fetch started since the last call and is still running: the coordinator
+   * counts these attempts now, so a fetch cut off by a crash still counts as an attempt.
+   */
+  started: number[];
   want: number;
   /** Fetches running now. */
   inflight: number;
@@ -56,6 +61,11 @@ export interface ExchangeReply {
   abort: boolean;
   /** Hosts held back (Retry-After) until the given epoch ms: queued items for them wait. */
   holds?: Array<{ host: string; until: number }>;
+  /**
+   * Queued work exists that this shard could not be given yet (host limits, holds): report
+   * each finished fetch at once, since it frees a host slot for the next URL.
+   */
+  eager?: boolean;
 }
 
 /** Splits a job's concurrency into shards of at most MAX_CONNECTIONS_PER_SHARD slots each. */

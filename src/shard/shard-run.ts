@@ -1,4 +1,4 @@
-import { fetchPage } from '../fetch/fetch-page';
+import { fetchPage, type PageOutcome } from '../fetch/fetch-page';
 import { fetchRobots } from '../fetch/robots-fetch';
 import { parseRetryAfter } from '../lib/backoff';
 import { isPrivateHost } from '../lib/ssrf';
@@ -50,6 +50,10 @@ export class ShardRun {
    * one call per finished fetch at the end of a job.
    */
   #starved = false;
+  /** The coordinator holds work back until outcomes come in: report each one at once. */
+  #eager = false;
+  /** Pages started since the last call and still running (see ExchangeRequest.started). */
+  #unreported = new Set<number>();
   #lastCall = 0;
   #wake: (() => void) | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
@@ -104,7 +108,7 @@ export class ShardRun {
       const low = this.#queue.length < slots;
       const callNow =
         outbox >= REPORT_FACTOR * slots ||
-        (outbox > 0 && (sinceCall >= FLUSH_MS || idle || this.#stopping)) ||
+        (outbox > 0 && (this.#eager || sinceCall >= FLUSH_MS || idle || this.#stopping)) ||
         (wantsWork && (idle || low || (sinceCall >= FLUSH_MS && this.#queue.length < 2 * slots))) ||
         sinceCall >= this.#a.heartbeatMs;
       if (callNow) {
@@ -130,6 +134,8 @@ export class ShardRun {
 
   async #call(slots: number): Promise<void> {
     const outcomes = this.#outbox.splice(0, 500);
+    const started = [...this.#unreported];
+    this.#unreported.clear();
     const retiring = this.#started >= MAX_ITEMS_PER_RUN;
     if (retiring) this.#stopping = true;
     const target = this.#stopping ? 0 : slots * PREFETCH_FACTOR;
@@ -141,6 +147,7 @@ export class ShardRun {
         shardIdx: this.#a.shardIdx,
         runId: this.#a.runId,
         outcomes,
+        started,
         want,
         inflight: this.#inflight,
         queued: this.#queue.length,
@@ -148,6 +155,7 @@ export class ShardRun {
       });
     } catch (err) {
       this.#outbox.unshift(...outcomes);
+      for (const idx of started) this.#unreported.add(idx);
       throw err;
     }
     if (reply.abort) {
@@ -155,6 +163,7 @@ export class ShardRun {
       return;
     }
     if (reply.stop) this.#stopping = true;
+    this.#eager = reply.eager === true;
     for (const { host, until } of reply.holds ?? []) this.#holds.set(host, until);
     this.#queue.push(...reply.items);
     this.#starved = want > 0 && reply.items.length === 0 && this.#inflight > 0;
@@ -175,6 +184,7 @@ export class ShardRun {
       this.#queue.splice(i, 1);
       this.#inflight++;
       this.#started++;
+      if (item.type === 'page') this.#unreported.add(item.idx);
       void this.#runItem(item);
     }
   }
@@ -205,10 +215,17 @@ export class ShardRun {
           const ms = parseRetryAfter(outcome.retryAfter, Date.now());
           if (ms !== null && ms > 0) this.#holds.set(item.host, Date.now() + ms);
         }
+        this.#unreported.delete(item.idx);
         this.#outbox.push({ type: 'page', idx: item.idx, outcome });
       }
     } catch (err) {
+      // fetchPage turns every failure into an outcome; should it throw anyway, the URL still
+      // gets an outcome (retried like a network error) instead of waiting forever.
       console.error('shard item failed unexpectedly', err);
+      if (item.type === 'page' && !this.#abort.signal.aborted) {
+        this.#unreported.delete(item.idx);
+        this.#outbox.push({ type: 'page', idx: item.idx, outcome: internalFailure(err) });
+      }
     } finally {
       this.#inflight--;
       this.#signal();
@@ -243,4 +260,19 @@ export class ShardRun {
     this.#wake = null;
     wake();
   }
+}
+
+function internalFailure(err: unknown): PageOutcome {
+  return {
+    ok: false,
+    kind: 'network',
+    message: `internal error: ${err instanceof Error ? err.message : String(err)}`,
+    status: null,
+    finalUrl: null,
+    contentType: null,
+    bytes: 0,
+    durationMs: 0,
+    fetchedAt: new Date().toISOString(),
+    retryAfter: null,
+  };
 }

@@ -1,4 +1,8 @@
-import { abortAllDurableObjects, runDurableObjectAlarm } from 'cloudflare:test';
+import {
+  abortAllDurableObjects,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import {
@@ -30,6 +34,14 @@ describe('retries', () => {
     const [r] = await allResults(job.id);
     expect(r).toMatchObject({ ok: true, status: 200, attempts: 3 });
     expect(await attemptsSeen(t, 'a')).toBe(3);
+    // The two failed attempts persist with their outcomes.
+    const log = await runInDurableObject(env.JOB_COORDINATOR.getByName(job.id), (_o, state) =>
+      state.storage.sql.exec('SELECT n, status, kind FROM attempt_log ORDER BY n').toArray(),
+    );
+    expect(log).toEqual([
+      { n: 1, status: 503, kind: 'http_status' },
+      { n: 2, status: 503, kind: 'http_status' },
+    ]);
   });
 
   it('gives up after maxAttempts with the last failure as the result', async () => {
@@ -165,5 +177,40 @@ describe('crash and eviction', () => {
     expect(new Set(results.map((r) => r.url))).toEqual(new Set(urls));
     expect(results.every((r) => r.ok)).toBe(true);
     expect(view.counts).toMatchObject({ total: 40, succeeded: 40, queued: 0, inFlight: 0 });
+    const stats = await originStats(t);
+    expect(results.reduce((sum, r) => sum + r.attempts, 0)).toBeLessThanOrEqual(stats.requests);
+  });
+
+  it('after a restart, shard runs that died with the process are replaced at once', async () => {
+    const t = tag('probe');
+    const urls = Array.from({ length: 40 }, (_, i) => origin(`/delay?ms=150&tag=${t}&i=${i}`));
+    const job = await submit({ urls, concurrency: 12 });
+    // A stub breaks with the objects it reached, so each use takes a fresh one.
+    const stub = () => env.JOB_COORDINATOR.getByName(job.id);
+    const runIds = () =>
+      runInDurableObject(stub(), (_o, state) =>
+        state.storage.sql
+          .exec<{ run_id: string | null }>('SELECT run_id FROM shards ORDER BY idx')
+          .toArray()
+          .map((r) => r.run_id),
+      );
+    for (let i = 0; i < 200 && (await getJob(job.id)).counts.succeeded < 6; i++) await sleep(20);
+    const before = await runIds();
+    expect(before.some((id) => id !== null)).toBe(true);
+    await abortAllDurableObjects();
+    const died = Date.now();
+    // One alarm run, well inside SHARD_LEASE_MS (2 s here): the leases of the dead runs
+    // expire because the shards say so, not because time ran out.
+    await runDurableObjectAlarm(stub());
+    const after = await runIds();
+    expect(Date.now() - died).toBeLessThan(2_000);
+    before.forEach((id, i) => {
+      if (id !== null) expect(after[i]).not.toBe(id);
+    });
+    const view = await waitForJob(job.id, 30_000);
+    expect(view.status).toBe('completed');
+    const results = await allResults(job.id);
+    expect(results).toHaveLength(40);
+    expect(new Set(results.map((r) => r.url)).size).toBe(40);
   });
 });
