@@ -5,6 +5,7 @@ import { ApiError, renderError } from './middleware/errors';
 import { eventRoutes } from './routes/events';
 import { jobRoutes } from './routes/jobs';
 import { resultRoutes } from './routes/results';
+import { scheduleRoutes } from './routes/schedules';
 
 /** Builds the HTTP API: /v1 behind bearer auth, errors in one envelope. */
 export function buildApp(): Hono<AppEnv> {
@@ -16,6 +17,7 @@ export function buildApp(): Hono<AppEnv> {
   app.route('/v1/jobs', jobRoutes);
   app.route('/v1/jobs', resultRoutes);
   app.route('/v1/jobs', eventRoutes);
+  app.route('/v1/schedules', scheduleRoutes);
   app.notFound(() => {
     throw new ApiError('not_found', 'no such route');
   });

@@ -1,9 +1,11 @@
 import { buildApp } from './app';
+import { scheduled } from './scheduled';
 
 export { FetchShard } from '../durable-objects/fetch-shard';
 export { JobCoordinator } from '../durable-objects/job-coordinator';
 export { JobIndex } from '../durable-objects/job-index';
+export { Scheduler } from '../durable-objects/scheduler';
 
 const app = buildApp();
 
-export default { fetch: app.fetch } satisfies ExportedHandler<Env>;
+export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Env>;

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env';
+import { createJob } from '../jobs/create-job';
 import { parseJob } from '../jobs/schema';
 import { TERMINAL_STATUSES } from '../jobs/types';
 import { idempotentJobId, newJobId, sha256Hex } from '../lib/ids';
@@ -44,19 +45,17 @@ jobRoutes.post('/', async (c) => {
     throw new ApiError('invalid_request', 'Idempotency-Key: must be 1..256 characters');
   }
   const id = key ? await idempotentJobId(c.env.API_TOKEN, key) : newJobId();
-  const stub = c.env.JOB_COORDINATOR.getByName(id);
-  const created = await stub.create({
-    jobId: id,
+  const created = await createJob(c.env, {
+    id,
     spec: parsed.spec,
     urls: parsed.urls,
     norms: parsed.norms,
     bodyHash: await sha256Hex(text),
   });
   if (created.kind === 'conflict') throw new ApiError('conflict', created.message);
-  await jobIndex(c.env).add(id, Date.parse(created.view.createdAt), created.accepted);
   let view = created.view;
   if (wait > 0 && !TERMINAL_STATUSES.includes(view.status)) {
-    view = found(await stub.waitForEnd(wait * 1000), id);
+    view = found(await c.env.JOB_COORDINATOR.getByName(id).waitForEnd(wait * 1000), id);
   }
   const self = `/v1/jobs/${id}`;
   c.header('Location', self);

@@ -1,0 +1,114 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../app-env';
+import { sha256Hex } from '../lib/ids';
+import { isScheduleId, newScheduleId } from '../lib/schedule-ids';
+import { ApiError } from '../middleware/errors';
+import { parseSchedule } from '../schedules/schema';
+
+/** Well above the largest job a schedule may hold (1,000,000 bytes of JSON) plus its name. */
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
+const DEFAULT_MAX_URLS = 100_000;
+
+export const scheduleRoutes = new Hono<AppEnv>();
+
+scheduleRoutes.post('/', async (c) => {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/json\b/i.test(type)) {
+    throw new ApiError(
+      'unsupported_media_type',
+      'send the schedule as Content-Type: application/json',
+    );
+  }
+  const declared = Number(c.req.header('content-length') ?? '0');
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const text = await c.req.text();
+  if (text.length > MAX_BODY_BYTES) throw tooLarge();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    throw new ApiError('invalid_request', `body is not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = parseSchedule(body, Number(c.env.MAX_URLS_PER_JOB) || DEFAULT_MAX_URLS);
+  if (!parsed.ok) {
+    const first = parsed.issues[0];
+    const message = first ? `${first.path}: ${first.message}` : 'invalid schedule';
+    throw new ApiError('invalid_request', message, parsed.issues);
+  }
+  const createdAt = Date.now();
+  const view = await scheduler(c.env).create({
+    id: newScheduleId(createdAt),
+    name: parsed.name,
+    cron: parsed.cron,
+    jobText: parsed.jobText,
+    jobHash: await sha256Hex(parsed.jobText),
+    createdAt,
+  });
+  c.header('Location', `/v1/schedules/${view.id}`);
+  return c.json(view, 201);
+});
+
+/** Schedules, newest first, paginated like GET /v1/jobs. */
+scheduleRoutes.get('/', async (c) => {
+  const limit = parseListLimit(c.req.query('limit'));
+  const after = decodeListCursor(c.req.query('cursor'));
+  const items = await scheduler(c.env).list(limit, after);
+  const last = items.at(-1);
+  return c.json({
+    items,
+    nextCursor:
+      last && items.length === limit ? btoa(`${Date.parse(last.createdAt)}.${last.id}`) : null,
+  });
+});
+
+scheduleRoutes.get('/:id', async (c) => {
+  const id = c.req.param('id');
+  const detail = isScheduleId(id) ? await scheduler(c.env).get(id) : null;
+  if (!detail) throw notFound(id);
+  const { jobText, runs, ...view } = detail;
+  return c.json({ ...view, job: JSON.parse(jobText) as unknown, runs });
+});
+
+/**
+ * Deletes the schedule and its run history; jobs it started run on. Deleting is final, so a
+ * repeated DELETE answers 404: the schedule is gone either way.
+ */
+scheduleRoutes.delete('/:id', async (c) => {
+  const id = c.req.param('id');
+  if (!isScheduleId(id) || !(await scheduler(c.env).remove(id))) throw notFound(id);
+  return c.json({ id, deleted: true });
+});
+
+function scheduler(env: Env) {
+  return env.SCHEDULER.getByName('all');
+}
+
+function notFound(id: string): ApiError {
+  return new ApiError('not_found', `no schedule ${id}`);
+}
+
+function parseListLimit(raw: string | undefined): number {
+  if (raw === undefined) return 20;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 100) {
+    throw new ApiError('invalid_request', 'limit: expected an integer 1..100');
+  }
+  return n;
+}
+
+function decodeListCursor(raw: string | undefined): { createdAt: number; id: string } | null {
+  if (!raw) return null;
+  let text = '';
+  try {
+    text = atob(raw);
+  } catch {
+    // fall through to the error below
+  }
+  const m = /^(\d{1,15})\.(s[0-9a-z]{21})$/.exec(text);
+  if (!m?.[1] || !m[2]) throw new ApiError('invalid_request', 'cursor: not a cursor from this API');
+  return { createdAt: Number(m[1]), id: m[2] };
+}
+
+function tooLarge(): ApiError {
+  return new ApiError('payload_too_large', `the body is over ${MAX_BODY_BYTES} bytes`);
+}

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { formatPath, type Issue, parseJob } from '../jobs/schema';
+import { parseCron } from '../lib/cron';
+
+/**
+ * A schedule's job is stored as the JSON it was submitted as, in one SQLite row (at most 2 MB),
+ * and validated again by `parseJob` each time it starts.
+ */
+export const MAX_SCHEDULE_JOB_BYTES = 1_000_000;
+const MAX_NAME = 200;
+
+const shape = z.strictObject({
+  name: z.string().trim().min(1, 'must not be empty').max(MAX_NAME),
+  cron: z.string(),
+  // Checked below by parseJob (a missing job too), so its issues carry job.<field> paths.
+  job: z.unknown().optional(),
+});
+
+export type ParsedSchedule =
+  | { ok: true; name: string; cron: string; jobText: string }
+  | { ok: false; issues: Issue[] };
+
+/**
+ * Validates a POST /v1/schedules body: `name`, a standard 5-field `cron` (UTC) and a `job` that
+ * POST /v1/jobs would accept (the same `parseJob`, its issues named `job.<field>`).
+ */
+export function parseSchedule(body: unknown, maxUrls: number): ParsedSchedule {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { ok: false, issues: [{ path: '(body)', message: 'expected a JSON object' }] };
+  }
+  const issues: Issue[] = [];
+  const parsed = shape.safeParse(body);
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) {
+      issues.push({
+        path: formatPath(i.path),
+        message:
+          i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : i.message,
+      });
+    }
+  }
+  const raw = body as { cron?: unknown; job?: unknown };
+  let cron = '';
+  if (typeof raw.cron === 'string') {
+    const check = parseCron(raw.cron);
+    if (check.ok) cron = check.cron;
+    else issues.push({ path: 'cron', message: check.message });
+  }
+  let jobText = '';
+  if (raw.job === undefined) {
+    issues.push({ path: 'job', message: 'required: a job as POST /v1/jobs takes it' });
+  } else {
+    const job = parseJob(raw.job, maxUrls);
+    if (job.ok) {
+      jobText = JSON.stringify(raw.job);
+      const bytes = new TextEncoder().encode(jobText).byteLength;
+      if (bytes > MAX_SCHEDULE_JOB_BYTES) {
+        issues.push({ path: 'job', message: `at most ${MAX_SCHEDULE_JOB_BYTES} bytes of JSON` });
+      }
+    } else {
+      for (const i of job.issues) {
+        issues.push({ path: i.path === '(body)' ? 'job' : `job.${i.path}`, message: i.message });
+      }
+    }
+  }
+  if (issues.length > 0 || !parsed.success) return { ok: false, issues };
+  return { ok: true, name: parsed.data.name, cron, jobText };
+}

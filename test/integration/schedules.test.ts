@@ -1,0 +1,407 @@
+import {
+  createExecutionContext,
+  createScheduledController,
+  runInDurableObject,
+} from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RUNS_KEPT } from '../../durable-objects/scheduler';
+import worker from '../../src/index';
+import type { ScheduleRun, ScheduleView } from '../../src/schedules/types';
+import { allResults, api, origin, originStats, tag, waitForJob } from '../support/api';
+
+const MINUTE = 60_000;
+
+interface ScheduleBody extends ScheduleView {
+  job: unknown;
+  runs: ScheduleRun[];
+}
+
+interface Envelope {
+  error: { code: string; message: string; details?: { path: string; message: string }[] };
+}
+
+/** Schedules this file created and has not deleted yet; removed after each test. */
+const created = new Set<string>();
+
+afterEach(async () => {
+  for (const id of created) await api(`/v1/schedules/${id}`, { method: 'DELETE' });
+  created.clear();
+});
+
+async function createSchedule(body: Record<string, unknown>): Promise<ScheduleView> {
+  const res = await api('/v1/schedules', { method: 'POST', body: JSON.stringify(body) });
+  const json = (await res.json()) as ScheduleView;
+  expect(res.status, JSON.stringify(json)).toBe(201);
+  created.add(json.id);
+  expect(res.headers.get('location')).toBe(`/v1/schedules/${json.id}`);
+  return json;
+}
+
+async function getSchedule(id: string): Promise<ScheduleBody> {
+  const res = await api(`/v1/schedules/${id}`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as ScheduleBody;
+}
+
+async function listIds(): Promise<string[]> {
+  const res = await api('/v1/schedules?limit=100');
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { items: ScheduleView[] }).items.map((s) => s.id);
+}
+
+/** Fires the worker's own scheduled() handler, as the cron trigger would at `scheduledTime`. */
+async function cronTick(scheduledTime: number): Promise<void> {
+  const controller = createScheduledController({ scheduledTime, cron: '* * * * *' });
+  await worker.scheduled(controller, env, createExecutionContext());
+}
+
+async function expectInvalid(body: unknown, path: string): Promise<Envelope> {
+  const res = await api('/v1/schedules', { method: 'POST', body: JSON.stringify(body) });
+  const json = (await res.json()) as Envelope;
+  expect(res.status, JSON.stringify(json)).toBe(400);
+  expect(json.error.code).toBe('invalid_request');
+  expect(json.error.details?.map((d) => d.path)).toContain(path);
+  return json;
+}
+
+const scheduler = () => env.SCHEDULER.getByName('all');
+
+describe('POST/GET/DELETE /v1/schedules', () => {
+  it('creates a schedule whose first run is the next whole minute, lists, shows and deletes it', async () => {
+    const before = Date.now();
+    const job = { urls: [origin('/text')], concurrency: 2 };
+    const s = await createSchedule({ name: 'nightly', cron: '* * * * *', job });
+    expect(s).toMatchObject({ name: 'nightly', cron: '* * * * *' });
+    expect(s.id).toMatch(/^s[0-9a-z]{21}$/);
+    const next = Date.parse(s.nextRunAt ?? '');
+    expect(next % MINUTE).toBe(0);
+    expect(next).toBeGreaterThan(before);
+    expect(next).toBeLessThanOrEqual(Date.now() + MINUTE);
+
+    expect(await listIds()).toContain(s.id);
+    const shown = await getSchedule(s.id);
+    expect(shown).toMatchObject({ id: s.id, name: 'nightly', nextRunAt: s.nextRunAt, runs: [] });
+    expect(shown.job).toEqual(job);
+
+    const del = await api(`/v1/schedules/${s.id}`, { method: 'DELETE' });
+    expect(del.status).toBe(200);
+    expect(await del.json()).toEqual({ id: s.id, deleted: true });
+    created.delete(s.id);
+    expect((await api(`/v1/schedules/${s.id}`)).status).toBe(404);
+    // Deleting is final: a second DELETE finds nothing to delete.
+    const again = await api(`/v1/schedules/${s.id}`, { method: 'DELETE' });
+    expect(again.status).toBe(404);
+    expect(((await again.json()) as Envelope).error.code).toBe('not_found');
+    expect(await listIds()).not.toContain(s.id);
+  });
+
+  it('normalises the cron spacing and trims the name', async () => {
+    const s = await createSchedule({
+      name: '  weekdays  ',
+      cron: ' 0  9 * *  mon-fri ',
+      job: { urls: [origin('/text')] },
+    });
+    expect(s).toMatchObject({ name: 'weekdays', cron: '0 9 * * mon-fri' });
+    const next = new Date(s.nextRunAt ?? '');
+    expect(next.getUTCHours()).toBe(9);
+    expect(next.getUTCMinutes()).toBe(0);
+    expect([1, 2, 3, 4, 5]).toContain(next.getUTCDay());
+  });
+
+  it('pages through the list newest first with a cursor', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push(
+        (
+          await createSchedule({
+            name: `p${i}`,
+            cron: '0 0 * * *',
+            job: { urls: [origin('/text')] },
+          })
+        ).id,
+      );
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const first = (await (await api('/v1/schedules?limit=2')).json()) as {
+      items: ScheduleView[];
+      nextCursor: string | null;
+    };
+    expect(first.items.map((s) => s.id)).toEqual([ids[2], ids[1]]);
+    expect(first.nextCursor).not.toBeNull();
+    const second = (await (
+      await api(`/v1/schedules?limit=2&cursor=${first.nextCursor}`)
+    ).json()) as { items: ScheduleView[] };
+    expect(second.items[0]?.id).toBe(ids[0]);
+    expect((await api('/v1/schedules?cursor=zzz')).status).toBe(400);
+    expect((await api('/v1/schedules?limit=0')).status).toBe(400);
+  });
+
+  it('rejects bad input with a 400 naming the field, and creates nothing', async () => {
+    const before = await listIds();
+    const job = { urls: [origin('/text')] };
+    const badCron = await expectInvalid({ name: 'x', cron: '61 * * * *', job }, 'cron');
+    expect(badCron.error.message).toMatch(/^cron: .*minute/);
+    await expectInvalid({ name: 'x', cron: '* * * *', job }, 'cron');
+    await expectInvalid({ name: 'x', cron: '0 0 31 2 *', job }, 'cron');
+    await expectInvalid({ name: 'x', cron: '? * * * *', job }, 'cron');
+    await expectInvalid({ name: 'x', job }, 'cron');
+
+    const badUrl = await expectInvalid(
+      { name: 'x', cron: '* * * * *', job: { urls: ['ftp://example.com/'] } },
+      'job.urls[0]',
+    );
+    expect(badUrl.error.message).toMatch(/^job\.urls\[0\]: /);
+    await expectInvalid({ name: 'x', cron: '* * * * *', job: { urls: [] } }, 'job.urls');
+    await expectInvalid(
+      { name: 'x', cron: '* * * * *', job: { urls: [origin('/text')], concurrency: 0 } },
+      'job.concurrency',
+    );
+    const typo = await expectInvalid(
+      { name: 'x', cron: '* * * * *', job: { urls: [origin('/text')], concurency: 5 } },
+      'job',
+    );
+    expect(typo.error.message).toContain('concurency');
+    await expectInvalid({ name: 'x', cron: '* * * * *' }, 'job');
+    await expectInvalid({ name: 'x', cron: '* * * * *', job: [] }, 'job');
+
+    await expectInvalid({ cron: '* * * * *', job }, 'name');
+    await expectInvalid({ name: '   ', cron: '* * * * *', job }, 'name');
+    await expectInvalid({ name: 'x', cron: '* * * * *', job, extra: 1 }, '(body)');
+    // Every problem is reported at once.
+    const many = await expectInvalid({ cron: 'nope', job: { urls: ['x'] } }, 'name');
+    expect(many.error.details?.map((d) => d.path)).toEqual(
+      expect.arrayContaining(['name', 'cron', 'job.urls[0]']),
+    );
+
+    const notJson = await api('/v1/schedules', { method: 'POST', body: '{"name":' });
+    expect(notJson.status).toBe(400);
+    const wrongType = await api('/v1/schedules', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'x', cron: '* * * * *', job }),
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(wrongType.status).toBe(415);
+    expect(await listIds()).toEqual(before);
+  });
+
+  it('answers 401 without a valid token and creates nothing', async () => {
+    const before = await listIds();
+    const body = JSON.stringify({ name: 'x', cron: '* * * * *', job: { urls: [origin('/text')] } });
+    const unauth = [
+      await api('/v1/schedules', { method: 'POST', body, headers: { authorization: '' } }),
+      await api('/v1/schedules', { method: 'POST', body, headers: { authorization: 'Bearer no' } }),
+      await api('/v1/schedules', { headers: { authorization: 'Bearer no' } }),
+      await api('/v1/schedules/s000000000000000000000', { headers: { authorization: '' } }),
+      await api('/v1/schedules/s000000000000000000000', {
+        method: 'DELETE',
+        headers: { authorization: '' },
+      }),
+    ];
+    for (const res of unauth) {
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as Envelope).error.code).toBe('unauthorized');
+    }
+    expect(await listIds()).toEqual(before);
+  });
+
+  it('answers 404 for unknown and malformed ids', async () => {
+    for (const id of ['s000000000000000000000', 'nope', 'j0000000000000000000000']) {
+      const get = await api(`/v1/schedules/${id}`);
+      expect(get.status).toBe(404);
+      expect(((await get.json()) as Envelope).error.code).toBe('not_found');
+      expect((await api(`/v1/schedules/${id}`, { method: 'DELETE' })).status).toBe(404);
+    }
+  });
+});
+
+describe('the cron trigger starts due schedules', () => {
+  it('starts a real job at the due minute that completes, records the run and moves nextRunAt', async () => {
+    const t = tag('sched');
+    const s = await createSchedule({
+      name: 'one page',
+      cron: '* * * * *',
+      job: { urls: [origin(`/page?title=Scheduled&links=2&tag=${t}`)], concurrency: 1 },
+    });
+    const due = Date.parse(s.nextRunAt ?? '');
+
+    await cronTick(due - 1); // a minute that is not due yet starts nothing
+    expect((await getSchedule(s.id)).runs).toEqual([]);
+
+    await cronTick(due);
+    const after = await getSchedule(s.id);
+    expect(after.nextRunAt).toBe(new Date(due + MINUTE).toISOString());
+    expect(after.runs).toHaveLength(1);
+    const run = after.runs[0];
+    expect(run).toMatchObject({
+      dueAt: new Date(due).toISOString(),
+      status: 'started',
+      attempts: 1,
+      error: null,
+    });
+    expect(run?.startedAt).not.toBeNull();
+    const jobId = run?.jobId ?? '';
+    expect(jobId).toMatch(/^k[0-9a-f]{24}$/);
+
+    const view = await waitForJob(jobId);
+    expect(view.status).toBe('completed');
+    const results = await allResults(jobId);
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ ok: true, title: 'Scheduled', links: 2 });
+    expect((await originStats(t)).requests).toBe(1);
+    // The job is an ordinary job: GET /v1/jobs lists it.
+    const jobs = (await (await api('/v1/jobs?limit=100')).json()) as { items: { id: string }[] };
+    expect(jobs.items.map((j) => j.id)).toContain(jobId);
+
+    // The next minute starts the next run with another job.
+    await cronTick(due + MINUTE);
+    const later = await getSchedule(s.id);
+    expect(later.runs.map((r) => r.dueAt)).toEqual([
+      new Date(due + MINUTE).toISOString(),
+      new Date(due).toISOString(),
+    ]);
+    expect(later.runs[0]?.jobId).not.toBe(jobId);
+    expect(later.nextRunAt).toBe(new Date(due + 2 * MINUTE).toISOString());
+    await waitForJob(later.runs[0]?.jobId ?? '');
+  });
+
+  it('creates one job per due minute however often that minute is ticked', async () => {
+    const t = tag('double');
+    const s = await createSchedule({
+      name: 'double',
+      cron: '* * * * *',
+      job: { urls: [origin(`/page?title=D&links=0&tag=${t}`)] },
+    });
+    const due = Date.parse(s.nextRunAt ?? '');
+    // A doubled trigger (concurrently), a retried one, and a late one within the same minute.
+    await Promise.all([cronTick(due), cronTick(due), scheduler().tick(due)]);
+    await cronTick(due);
+    await cronTick(due + 30_000);
+    const shown = await getSchedule(s.id);
+    expect(shown.runs).toHaveLength(1);
+    const jobId = shown.runs[0]?.jobId ?? '';
+    await waitForJob(jobId);
+    expect((await originStats(t)).requests).toBe(1);
+    expect(shown.nextRunAt).toBe(new Date(due + MINUTE).toISOString());
+  });
+
+  it('runs once on catch-up after missed minutes, for the latest due time', async () => {
+    const t = tag('catchup');
+    const s = await createSchedule({
+      name: 'catch-up',
+      cron: '*/5 * * * *',
+      job: { urls: [origin(`/page?title=C&links=0&tag=${t}`)] },
+    });
+    const first = Date.parse(s.nextRunAt ?? '');
+    // Down for 23 minutes: five due times were missed; the trigger comes back 23 minutes late.
+    const back = first + 23 * MINUTE;
+    const report = await scheduler().tick(back);
+    const mine = report.runs.filter((r) => r.scheduleId === s.id);
+    expect(mine).toHaveLength(1);
+    const latest = first + 20 * MINUTE;
+    expect(mine[0]).toMatchObject({ status: 'started', dueAt: new Date(latest).toISOString() });
+    const shown = await getSchedule(s.id);
+    expect(shown.runs).toHaveLength(1);
+    expect(shown.nextRunAt).toBe(new Date(first + 25 * MINUTE).toISOString());
+    await waitForJob(mine[0]?.jobId ?? '');
+    expect((await originStats(t)).requests).toBe(1);
+  });
+
+  it('restarts a run left pending by a crash without creating a second job', async () => {
+    const t = tag('crash');
+    const s = await createSchedule({
+      name: 'crash',
+      cron: '* * * * *',
+      job: { urls: [origin(`/page?title=X&links=0&tag=${t}`)] },
+    });
+    const due = Date.parse(s.nextRunAt ?? '');
+    await cronTick(due);
+    const jobId = (await getSchedule(s.id)).runs[0]?.jobId ?? '';
+    await waitForJob(jobId);
+    // As if the scheduler died after creating the job but before recording the run.
+    await runInDurableObject(scheduler(), (_o, state) => {
+      state.storage.sql.exec(
+        "UPDATE runs SET status = 'pending', job_id = NULL, started_at = NULL, attempts = 0 WHERE schedule_id = ?",
+        s.id,
+      );
+    });
+    expect((await getSchedule(s.id)).runs[0]).toMatchObject({ status: 'pending', jobId: null });
+    await cronTick(due + 10_000);
+    const shown = await getSchedule(s.id);
+    expect(shown.runs).toHaveLength(1);
+    expect(shown.runs[0]).toMatchObject({ status: 'started', jobId });
+    expect(shown.nextRunAt).toBe(new Date(due + MINUTE).toISOString());
+    const jobs = (await (await api('/v1/jobs?limit=100')).json()) as { items: { id: string }[] };
+    expect(jobs.items.filter((j) => j.id === jobId)).toHaveLength(1);
+    expect((await originStats(t)).requests).toBe(1);
+  });
+
+  it('records a failed run, with the reason, when the job is no longer valid', async () => {
+    const s = await createSchedule({
+      name: 'broken',
+      cron: '* * * * *',
+      job: { urls: [origin('/text')] },
+    });
+    // E.g. MAX_URLS_PER_JOB was lowered after the schedule was saved.
+    await runInDurableObject(scheduler(), (_o, state) => {
+      state.storage.sql.exec(`UPDATE schedules SET job = '{"urls": []}' WHERE id = ?`, s.id);
+    });
+    const due = Date.parse(s.nextRunAt ?? '');
+    await cronTick(due);
+    const shown = await getSchedule(s.id);
+    expect(shown.runs[0]).toMatchObject({
+      status: 'failed',
+      jobId: null,
+      error: 'job.urls: at least one URL is required',
+    });
+    expect(shown.nextRunAt).toBe(new Date(due + MINUTE).toISOString());
+  });
+
+  it(`keeps the last ${RUNS_KEPT} runs of a schedule`, async () => {
+    const s = await createSchedule({
+      name: 'history',
+      cron: '* * * * *',
+      job: { urls: [origin('/text')] },
+    });
+    const due = Date.parse(s.nextRunAt ?? '');
+    await runInDurableObject(scheduler(), (_o, state) => {
+      for (let i = 1; i <= RUNS_KEPT + 5; i++) {
+        state.storage.sql.exec(
+          "INSERT INTO runs (schedule_id, due_at, status, job_id, attempts) VALUES (?, ?, 'started', 'kold', 1)",
+          s.id,
+          due - i * MINUTE,
+        );
+      }
+    });
+    await cronTick(due);
+    const shown = await getSchedule(s.id);
+    expect(shown.runs).toHaveLength(RUNS_KEPT);
+    expect(shown.runs[0]?.dueAt).toBe(new Date(due).toISOString());
+    expect(shown.runs.at(-1)?.dueAt).toBe(new Date(due - (RUNS_KEPT - 1) * MINUTE).toISOString());
+    const stored = await runInDurableObject(
+      scheduler(),
+      (_o, state) =>
+        state.storage.sql
+          .exec<{ n: number }>('SELECT count(*) AS n FROM runs WHERE schedule_id = ?', s.id)
+          .one().n,
+    );
+    expect(stored).toBe(RUNS_KEPT);
+    await waitForJob(shown.runs[0]?.jobId ?? '');
+  });
+
+  it('deleting a schedule stops its runs and leaves its jobs alone', async () => {
+    const s = await createSchedule({
+      name: 'stop',
+      cron: '* * * * *',
+      job: { urls: [origin('/text')] },
+    });
+    const due = Date.parse(s.nextRunAt ?? '');
+    await cronTick(due);
+    const jobId = (await getSchedule(s.id)).runs[0]?.jobId ?? '';
+    expect((await api(`/v1/schedules/${s.id}`, { method: 'DELETE' })).status).toBe(200);
+    created.delete(s.id);
+    const report = await scheduler().tick(due + MINUTE);
+    expect(report.runs.filter((r) => r.scheduleId === s.id)).toEqual([]);
+    expect((await waitForJob(jobId)).status).toBe('completed');
+  });
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { isJobId } from '../../src/lib/ids';
+import { isScheduleId, newScheduleId, scheduledJobId } from '../../src/lib/schedule-ids';
+import { MAX_SCHEDULE_JOB_BYTES, parseSchedule } from '../../src/schedules/schema';
+
+const job = { urls: ['https://example.com/a'], concurrency: 5 };
+const paths = (r: ReturnType<typeof parseSchedule>) => (r.ok ? [] : r.issues.map((i) => i.path));
+
+describe('parseSchedule', () => {
+  it('accepts name, cron and a job, keeping the job as submitted', () => {
+    const r = parseSchedule({ name: ' daily ', cron: '0  6 * * *', job }, 100);
+    expect(r).toEqual({ ok: true, name: 'daily', cron: '0 6 * * *', jobText: JSON.stringify(job) });
+  });
+
+  it('validates the job with the rules of POST /v1/jobs, naming fields under job.', () => {
+    expect(
+      paths(parseSchedule({ name: 'a', cron: '* * * * *', job: { urls: ['nope'] } }, 100)),
+    ).toEqual(['job.urls[0]']);
+    expect(
+      paths(
+        parseSchedule(
+          { name: 'a', cron: '* * * * *', job: { ...job, retry: { maxAttempts: 99 } } },
+          100,
+        ),
+      ),
+    ).toEqual(['job.retry.maxAttempts']);
+    expect(
+      paths(
+        parseSchedule(
+          {
+            name: 'a',
+            cron: '* * * * *',
+            job: { urls: ['https://a.example/', 'https://b.example/'] },
+          },
+          1,
+        ),
+      ),
+    ).toEqual(['job.urls']);
+    expect(paths(parseSchedule({ name: 'a', cron: '* * * * *', job: 'x' }, 100))).toEqual(['job']);
+    expect(paths(parseSchedule({ name: 'a', cron: '* * * * *' }, 100))).toEqual(['job']);
+  });
+
+  it('reports every bad field at once', () => {
+    const r = parseSchedule({ name: 5, cron: '* *', job: { urls: [] }, when: 'now' }, 100);
+    expect(paths(r)).toEqual(expect.arrayContaining(['name', 'cron', 'job.urls', '(body)']));
+  });
+
+  it('refuses a missing or non-string cron and a non-object body', () => {
+    expect(paths(parseSchedule({ name: 'a', job }, 100))).toEqual(['cron']);
+    expect(paths(parseSchedule({ name: 'a', cron: 5, job }, 100))).toEqual(['cron']);
+    expect(paths(parseSchedule([], 100))).toEqual(['(body)']);
+    expect(paths(parseSchedule(null, 100))).toEqual(['(body)']);
+  });
+
+  it('bounds the stored job', () => {
+    const long = `https://example.com/${'x'.repeat(2000)}`;
+    const urls = Array.from(
+      { length: Math.ceil(MAX_SCHEDULE_JOB_BYTES / 2000) + 1 },
+      (_, i) => `${long}?${i}`,
+    );
+    expect(paths(parseSchedule({ name: 'a', cron: '* * * * *', job: { urls } }, 100_000))).toEqual([
+      'job',
+    ]);
+  });
+});
+
+describe('schedule ids', () => {
+  it('are time-ordered s-ids that the routes recognise', () => {
+    const a = newScheduleId(1_000);
+    const b = newScheduleId(2_000);
+    expect(isScheduleId(a)).toBe(true);
+    expect(a < b).toBe(true);
+    expect(isScheduleId('j0000000000000000000000')).toBe(false);
+    expect(isScheduleId('s0')).toBe(false);
+  });
+
+  it('derive one job id per (schedule, due time), shaped like a job id', async () => {
+    const id = await scheduledJobId('s00000000000000000000a', 60_000);
+    expect(isJobId(id)).toBe(true);
+    expect(await scheduledJobId('s00000000000000000000a', 60_000)).toBe(id);
+    expect(await scheduledJobId('s00000000000000000000a', 120_000)).not.toBe(id);
+    expect(await scheduledJobId('s00000000000000000000b', 60_000)).not.toBe(id);
+  });
+});
