@@ -139,6 +139,7 @@ async function runScenario(s, runNo, stamp) {
     let lastSample = performance.now();
 
     const t0 = performance.now();
+    const t0Epoch = Date.now();
     const accepted = await submitJob(base, job, 120_000);
     const ingestMs = performance.now() - t0;
     if (accepted.accepted !== s.n) warn(`accepted ${accepted.accepted} of ${s.n} URLs`);
@@ -276,6 +277,11 @@ async function runScenario(s, runNo, stamp) {
             maxInFlight: stats.maxInFlight,
             aborted: stats.aborted,
             perHostMaxInFlight: perHostMax,
+            // Where the time went: POST to the first request the origin saw, the mean
+            // requests in flight while it was busy (C at best), last response to the end.
+            firstRequestS: (stats.firstAt - t0Epoch) / 1000,
+            avgInFlight: stats.avgInFlight,
+            lastResponseS: (stats.lastEndAt - t0Epoch) / 1000,
           }
         : null,
       serverReadyS: server.readyMs / 1000,
@@ -288,7 +294,11 @@ async function runScenario(s, runNo, stamp) {
         `workerd CPU ${cpuS.toFixed(2)} s, peak RSS ${result.peakRssMB.toFixed(0)} MB, ` +
         `status p50/p99 ${result.statusP50Ms.toFixed(1)}/${result.statusP99Ms.toFixed(1)} ms, ` +
         `load avg ${load0[0]?.toFixed(1)} -> ${load1[0]?.toFixed(1)}` +
-        (stats ? `, origin requests ${stats.requests} maxInFlight ${stats.maxInFlight}` : '') +
+        (stats
+          ? `, origin requests ${stats.requests} maxInFlight ${stats.maxInFlight}` +
+            ` avgInFlight ${stats.avgInFlight.toFixed(1)}` +
+            ` first/last at ${fmtS(stats.firstAt - t0Epoch)}/${fmtS(stats.lastEndAt - t0Epoch)} s`
+          : '') +
         (s.hosts.length > 1 ? `, per host ${JSON.stringify(perHostMax)}` : ''),
     );
     return result;

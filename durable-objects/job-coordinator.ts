@@ -192,6 +192,8 @@ export class JobCoordinator extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => this.#insertJob(input, now));
     this.#load();
     this.#wantAlarm(now);
+    // Shards start now rather than at the first alarm; the alarm would start them too.
+    void this.#ensureShards(now).catch((err: unknown) => console.error('shard start failed', err));
     const job = this.#requireJob();
     return {
       kind: 'created',
@@ -520,18 +522,23 @@ export class JobCoordinator extends DurableObject<Env> {
   // ---- handing out work and taking results ----
 
   /**
-   * Caps a shard's ask at its share of the work left (its slots over all slots), and never
-   * below one round: near the end of a job no shard sits on several rounds of prefetched URLs
-   * while another shard's slots idle, which would stretch the job's last rounds.
+   * Caps a shard's ask at one round for its connections plus its share of the queued URLs
+   * (its slots over all slots): near the end of a job no shard sits on several rounds of
+   * prefetched URLs while another shard's connections idle, which would stretch the last
+   * rounds.
    */
   #fairWant(shardIdx: number, want: number): number {
     const shard = this.#shards[shardIdx];
     if (!shard || want <= 0) return 0;
     let slots = 0;
     for (const s of this.#shards) slots += s.slots;
-    const left = this.#counters.queued + this.#counters.leased;
-    const share = Math.max(shard.slots, Math.ceil((shard.slots * left) / Math.max(1, slots)));
-    return Math.max(0, Math.min(want, share - shard.held));
+    // One round for its connections, plus its share of what is still queued here.
+    const queued = this.#counters.queued;
+    const share = shard.slots + Math.ceil((shard.slots * queued) / Math.max(1, slots));
+    // Under per-host limits a URL waiting in one shard's queue holds a host slot that another
+    // shard's idle connection could use: hand out no more than free connections.
+    const cap = this.#requireSpec().hosts.unconstrained ? share : shard.slots;
+    return Math.max(0, Math.min(want, cap - shard.held));
   }
 
   #lease(shardIdx: number, want: number, now: number): WorkItem[] {

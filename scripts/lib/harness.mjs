@@ -23,6 +23,7 @@ export const CLK_TCK = 100;
  * @typedef {{ id: string, status: string, createdAt?: string, startedAt?: string | null,
  *   finishedAt?: string | null, counts: Counts, stats?: Record<string, unknown> }} JobView
  * @typedef {{ requests: number, inFlight: number, maxInFlight: number, aborted: number,
+ *   firstAt: number, lastEndAt: number, avgInFlight: number,
  *   byHost: Record<string, { requests: number, maxInFlight: number }> }} OriginStats
  * @typedef {{ url: string, ok: boolean, attempts: number, status?: number | null,
  *   error: null | { kind: string, message: string } }} Result

@@ -104,7 +104,9 @@ export class ShardRun {
       const outbox = this.#outbox.length;
       // Work is asked for once less than one more round of it waits here; a report carries up
       // to REPORT_FACTOR x slots outcomes while the rest of the prefetch keeps the slots busy.
-      const wantsWork = !this.#stopping && !this.#starved;
+      // A shard refused work asks again once it has outcomes to report: they lower what it
+      // holds, which is what its share of the work left is measured against.
+      const wantsWork = !this.#stopping && (!this.#starved || outbox > 0);
       const low = this.#queue.length < slots;
       const callNow =
         outbox >= REPORT_FACTOR * slots ||
@@ -228,6 +230,9 @@ export class ShardRun {
       }
     } finally {
       this.#inflight--;
+      // The freed connection takes the next queued URL now, even while the loop is waiting
+      // for the coordinator's reply: an exchange must never leave a slot idle.
+      if (!this.#abort.signal.aborted) this.#fill();
       this.#signal();
     }
   }

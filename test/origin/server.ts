@@ -42,6 +42,14 @@ interface TagStats {
   byHost: Map<string, HostStats>;
   paths: Map<string, number>;
   keys: Map<string, number>;
+  /** Epoch ms of the first request and of the last response end. */
+  firstAt: number;
+  lastEndAt: number;
+  /** Integral of inFlight over time (request-ms), updated at every change. */
+  busyMs: number;
+  changedAt: number;
+  /** [start, end] epoch ms of the first TIMELINE_MAX requests, for `/__timeline`. */
+  timeline: Array<[number, number]>;
 }
 
 type Res = http.ServerResponse;
@@ -49,6 +57,7 @@ type Res = http.ServerResponse;
 const HTML = 'text/html; charset=utf-8';
 const CHUNK = 64 * 1024;
 const MAX_DELAY_MS = 10 * 60_000;
+const TIMELINE_MAX = 20_000;
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 
 function newTagStats(): TagStats {
@@ -60,6 +69,11 @@ function newTagStats(): TagStats {
     byHost: new Map(),
     paths: new Map(),
     keys: new Map(),
+    firstAt: 0,
+    lastEndAt: 0,
+    busyMs: 0,
+    changedAt: 0,
+    timeline: [],
   };
 }
 
@@ -228,6 +242,18 @@ export async function startOrigin(opts: OriginOptions = {}): Promise<Origin> {
       s.byHost.set(host, h);
     }
     const hs = h;
+    const accrue = (now: number) => {
+      s.busyMs += s.inFlight * (now - s.changedAt);
+      s.changedAt = now;
+    };
+    const start = Date.now();
+    if (s.requests === 0) {
+      s.firstAt = start;
+      s.changedAt = start;
+    }
+    accrue(start);
+    const span: [number, number] = [start, 0];
+    if (s.timeline.length < TIMELINE_MAX) s.timeline.push(span);
     s.requests++;
     s.inFlight++;
     s.maxInFlight = Math.max(s.maxInFlight, s.inFlight);
@@ -239,6 +265,10 @@ export async function startOrigin(opts: OriginOptions = {}): Promise<Origin> {
     if (key !== null) s.keys.set(key, (s.keys.get(key) ?? 0) + 1);
     res.once('close', () => {
       // A reset may have replaced the tag's stats meanwhile: only touch the object we counted in.
+      const end = Date.now();
+      accrue(end);
+      s.lastEndAt = end;
+      span[1] = end;
       s.inFlight--;
       hs.inFlight--;
       if (!res.writableFinished) s.aborted++;
@@ -260,10 +290,18 @@ export async function startOrigin(opts: OriginOptions = {}): Promise<Origin> {
         inFlight: s.inFlight,
         maxInFlight: s.maxInFlight,
         aborted: s.aborted,
+        firstAt: s.firstAt,
+        lastEndAt: s.lastEndAt,
+        // Mean requests in flight between the first request and the last response.
+        avgInFlight: s.lastEndAt > s.firstAt ? s.busyMs / (s.lastEndAt - s.firstAt) : 0,
         byHost,
         paths: Object.fromEntries(s.paths),
       };
       send(res, 200, 'application/json', JSON.stringify(body));
+      return;
+    }
+    if (path === '/__timeline') {
+      send(res, 200, 'application/json', JSON.stringify(statsFor(tag).timeline));
       return;
     }
     if (path === '/__reset') {
