@@ -95,6 +95,9 @@ const SETTLE_ROWS_PER_STATEMENT = 16;
 const MAX_IDS_PER_STATEMENT = 90;
 /** A shard runs at most MAX_CONNECTIONS_PER_SHARD fetches; anything more is not believed. */
 const MAX_STARTED_PER_CALL = 64;
+const STARTED_IDS_PER_STATEMENT = 8;
+const MARK_STARTED_SQL = `UPDATE urls SET attempts = attempts + 1, started = 1
+  WHERE idx IN (${Array.from({ length: STARTED_IDS_PER_STATEMENT }, () => '?').join(', ')})`;
 
 interface Parked {
   shardIdx: number;
@@ -192,8 +195,6 @@ export class JobCoordinator extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => this.#insertJob(input, now));
     this.#load();
     this.#wantAlarm(now);
-    // Shards start now rather than at the first alarm; the alarm would start them too.
-    void this.#ensureShards(now).catch((err: unknown) => console.error('shard start failed', err));
     const job = this.#requireJob();
     return {
       kind: 'created',
@@ -661,12 +662,11 @@ export class JobCoordinator extends DurableObject<Env> {
       lease.attempts++;
       ids.push(idx);
     }
-    for (const part of chunks(ids, MAX_IDS_PER_STATEMENT)) {
-      this.#sql.run(
-        `UPDATE urls SET attempts = attempts + 1, started = 1
-         WHERE idx IN (${placeholders(part.length)})`,
-        ...part,
-      );
+    // Fixed-width id lists (padded with -1, which is no idx) keep one statement text, which
+    // SQLite prepares once.
+    for (const part of chunks(ids, STARTED_IDS_PER_STATEMENT)) {
+      while (part.length < STARTED_IDS_PER_STATEMENT) part.push(-1);
+      this.#sql.run(MARK_STARTED_SQL, ...part);
     }
   }
 
@@ -885,7 +885,10 @@ export class JobCoordinator extends DurableObject<Env> {
     const reply: ExchangeReply = { items, stop: false, abort: false };
     const holds = this.#hosts?.holds(now) ?? [];
     if (holds.length > 0) reply.holds = holds;
-    if (items.length < want && this.#counters.queued > 0) reply.eager = true;
+    // Only host limits make a finished fetch free a slot someone else waits for.
+    if (items.length < want && this.#counters.queued > 0 && !this.#hosts?.unconstrained) {
+      reply.eager = true;
+    }
     return reply;
   }
 

@@ -274,6 +274,13 @@ async function main() {
           .join(' ')}`,
       );
     }
+    // attempts counts fetches that ran, so it can never exceed what the origin saw.
+    const attemptSum = items.reduce((sum, r) => sum + r.attempts, 0);
+    if (stats && attemptSum > stats.requests) {
+      problems.push(
+        `attempts add up to ${attemptSum}, more than the ${stats.requests} requests the origin saw`,
+      );
+    }
     if (items.length !== n) problems.push(`${items.length} results, expected exactly ${n}`);
     if (unknown) problems.push(`${unknown} result(s) for URLs never submitted`);
     if (notOk) problems.push(`${notOk} result(s) not ok although the origin is healthy`);
