@@ -352,6 +352,8 @@ export class JobCoordinator extends DurableObject<Env> {
         held: 0,
       }));
     this.#unprobed = !isTerminal(job.status) && this.#shards.some((s) => s.runId !== null);
+    // Woken after a restart (by a read or its alarm): find out at once which runs survived.
+    if (this.#unprobed) this.#wantAlarm(now);
     this.#leases.clear();
     for (const r of this.#sql.all<{
       idx: number;
