@@ -137,6 +137,10 @@ async function runScenario(s, runNo, stamp) {
     const initialWorkerd = workerd.pids();
     const load0 = os.loadavg();
     let lastSample = performance.now();
+    /** [seconds since submit, workerd RSS MB] every 5 s: flat means memory is bounded. */
+    /** @type {Array<[number, number]>} */
+    const rssSeries = [];
+    let lastRss = performance.now();
 
     const t0 = performance.now();
     const t0Epoch = Date.now();
@@ -166,6 +170,10 @@ async function runScenario(s, runNo, stamp) {
         lastSample = performance.now();
         workerd.sample();
         tree.sample();
+        if (performance.now() - lastRss >= 5_000) {
+          lastRss = performance.now();
+          rssSeries.push([Number(((lastRss - t0) / 1000).toFixed(1)), Math.round(workerd.rssMB())]);
+        }
       }
       if (view && TERMINAL.has(view.status)) {
         seenMs = performance.now() - t0;
@@ -271,6 +279,7 @@ async function runScenario(s, runNo, stamp) {
       treeCpuS,
       cpuMsPer1kPages: (cpuS * 1000) / (s.n / 1000),
       peakRssMB: workerd.peakMB(),
+      rssSeries,
       workerdPids: workerd.pids(),
       loadAvg1mBefore: load0[0],
       loadAvg1mAfter: load1[0],

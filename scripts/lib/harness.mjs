@@ -472,8 +472,10 @@ export function procMeter(listPids) {
   let first = true;
   let peakRssKb = 0;
   let peakHwmKb = 0;
+  let nowRssKb = 0;
   const meter = {
     sample() {
+      nowRssKb = 0;
       for (const p of listPids()) {
         const st = readStat(p);
         if (!st) continue;
@@ -481,6 +483,7 @@ export function procMeter(listPids) {
         last.set(p, st.ticks);
         const m = readMem(p);
         peakRssKb = Math.max(peakRssKb, m.rssKb);
+        nowRssKb = Math.max(nowRssKb, m.rssKb);
         peakHwmKb = Math.max(peakHwmKb, m.hwmKb);
       }
       first = false;
@@ -492,6 +495,8 @@ export function procMeter(listPids) {
     },
     /** Highest single-process VmHWM/VmRSS seen (MB). */
     peakMB: () => Math.max(peakRssKb, peakHwmKb) / 1024,
+    /** The largest single-process VmRSS at the last sample (MB). */
+    rssMB: () => nowRssKb / 1024,
     pids: () => [...last.keys()],
   };
   return meter;
