@@ -159,6 +159,19 @@ describe('cancel', () => {
     expect(again.status).toBe(200);
     expect(await allResults(job.id)).toEqual(results);
   });
+
+  it('leaves a finished job and its results alone', async () => {
+    const job = await submit({ urls: [origin('/page?title=Done'), origin('/status/404')] });
+    const done = await waitForJob(job.id);
+    expect(done.status).toBe('completed');
+    const results = await allResults(job.id);
+    const res = await api(`/v1/jobs/${job.id}`, { method: 'DELETE' });
+    expect(res.status).toBe(200);
+    const view = (await res.json()) as { status: string; counts: Record<string, number> };
+    expect(view.status).toBe('completed');
+    expect(view.counts).toMatchObject({ succeeded: 1, failed: 1, cancelled: 0 });
+    expect(await allResults(job.id)).toEqual(results);
+  });
 });
 
 describe('bad input', () => {
