@@ -19,9 +19,10 @@ export class FetchShard extends DurableObject<Env> {
     current?.abort();
     const run = new ShardRun(a, this.env.JOB_COORDINATOR.getByName(a.jobId));
     this.#run = run;
-    await this.ctx.storage.setAlarm(Date.now() + KEEPALIVE_MS);
     // The run outlives this call: a Durable Object keeps one I/O context for all its work.
+    // It starts before the keep-alive alarm is written, so its first call waits for nothing.
     void run.run().catch((err: unknown) => console.error('shard run crashed', err));
+    await this.ctx.storage.setAlarm(Date.now() + KEEPALIVE_MS);
   }
 
   /**

@@ -29,6 +29,12 @@ export interface PageRequest {
   signal?: AbortSignal;
   /** SSRF guard applied to the first URL and every redirect target -> kind blocked_target. */
   isBlocked?: (url: URL) => boolean;
+  /**
+   * Called when the body has been received whole and is about to be parsed, where those two
+   * are apart (a small HTML body read in one call): the connection is done with, so a caller
+   * counting connections may start the next one while this page is parsed.
+   */
+  onBodyRead?: () => void;
 }
 
 export type PageOutcome =
@@ -219,6 +225,7 @@ async function readSmallHtml(
 ): Promise<Extracted> {
   // `signal` went to fetch: its abort errors the body, which rejects arrayBuffer() at once.
   const buf = new Uint8Array(await res.arrayBuffer());
+  req.onBodyRead?.();
   progress.bytes = buf.byteLength;
   if (progress.bytes > req.maxBytes) {
     throw new BodyError('too_large', `body exceeds maxBytes (${req.maxBytes})`);

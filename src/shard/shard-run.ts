@@ -200,6 +200,16 @@ export class ShardRun {
 
   async #runItem(item: WorkItem): Promise<void> {
     const a = this.#a;
+    let released = false;
+    // The connection is given back once the body is in (or the item ended): the freed slot
+    // takes the next queued URL at once, even while this page is still being parsed or the
+    // loop waits for the coordinator's reply, so no slot idles on either.
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.#inflight--;
+      if (!this.#abort.signal.aborted) this.#fill();
+    };
     try {
       if (item.type === 'robots') {
         const rules = await fetchRobots(item.url, a.timeoutMs, this.#abort.signal);
@@ -212,6 +222,7 @@ export class ShardRun {
           selectors: a.selectors,
           signal: this.#abort.signal,
           isBlocked: a.allowPrivate ? undefined : (u) => isPrivateHost(u.hostname),
+          onBodyRead: release,
         });
         if (!outcome.ok && outcome.retryAfter !== null) {
           const ms = parseRetryAfter(outcome.retryAfter, Date.now());
@@ -229,10 +240,7 @@ export class ShardRun {
         this.#outbox.push({ type: 'page', idx: item.idx, outcome: internalFailure(err) });
       }
     } finally {
-      this.#inflight--;
-      // The freed connection takes the next queued URL now, even while the loop is waiting
-      // for the coordinator's reply: an exchange must never leave a slot idle.
-      if (!this.#abort.signal.aborted) this.#fill();
+      release();
       this.#signal();
     }
   }

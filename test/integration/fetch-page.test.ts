@@ -90,6 +90,24 @@ describe('fixtures', () => {
   });
 });
 
+describe('onBodyRead', () => {
+  it('fires once, before the outcome, when a small HTML body is in', async () => {
+    const calls: number[] = [];
+    const out = expectOk(
+      await get(at('/page?title=Early'), { onBodyRead: () => calls.push(Date.now()) }),
+    );
+    expect(out.title).toBe('Early');
+    expect(calls).toHaveLength(1);
+  });
+
+  it('does not fire for a failure before any body', async () => {
+    let calls = 0;
+    const out = await get(at('/status/404'), { onBodyRead: () => calls++ });
+    expect(out).toMatchObject({ ok: false, kind: 'http_status' });
+    expect(calls).toBe(0);
+  });
+});
+
 describe('content types', () => {
   it('reads but does not parse text/plain', async () => {
     const out = expectOk(await get(at('/text'), { selectors: { t: 'title' } }));
