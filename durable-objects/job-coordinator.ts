@@ -927,13 +927,20 @@ export class JobCoordinator extends DurableObject<Env> {
         selectors: spec.extract.selectors,
         allowPrivate: this.env.ALLOW_PRIVATE_TARGETS === 'true',
         heartbeatMs: Math.floor(this.#leaseMs / 4),
+        // Its first URLs come with the start, which saves the run one round trip (and one
+        // storage commit) before its first fetch.
+        items: this.#lease(idx, this.#fairWant(idx, s.slots * PREFETCH_FACTOR), now),
+        holds: this.#hosts?.holds(now) ?? [],
       };
       starts.push(
         this.#shardStub(idx)
           .start(assignment)
           .catch((err: unknown) => {
             console.error(`shard ${idx} failed to start`, err);
-            if (s.runId === runId) this.#stopShard(idx);
+            if (s.runId === runId) {
+              this.#requeueShard(idx, Date.now());
+              this.#hosts?.loadLeases();
+            }
           }),
       );
     });
@@ -962,10 +969,20 @@ export class JobCoordinator extends DurableObject<Env> {
 
   /** Gives the URLs of dead shard runs back to the queue. */
   #expireLeases(now: number): void {
-    const hosts = this.#hosts;
+    let any = false;
     this.#shards.forEach((s, idx) => {
       if (!s.runId || s.leaseUntil > now) return;
       console.warn(`shard ${idx} run ${s.runId} missed its lease; its URLs go back to the queue`);
+      this.#requeueShard(idx, now);
+      any = true;
+    });
+    if (any) this.#hosts?.loadLeases();
+  }
+
+  /** Puts the URLs leased to a shard's run back in the queue and forgets the run. */
+  #requeueShard(idx: number, now: number): void {
+    const hosts = this.#hosts;
+    {
       this.#sql.run(
         `INSERT OR IGNORE INTO attempt_log (idx, n, at, status, kind, message, duration_ms)
          SELECT idx, attempts, ?, NULL, 'lost', ?, 0 FROM urls
@@ -985,8 +1002,7 @@ export class JobCoordinator extends DurableObject<Env> {
       hosts?.resetPendingRobots(idx);
       this.#stopShard(idx);
       this.#parked = this.#parked.filter((p) => p.shardIdx !== idx);
-    });
-    hosts?.loadLeases();
+    }
   }
 
   // ---- the alarm ----

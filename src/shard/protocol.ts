@@ -25,6 +25,10 @@ export interface ShardAssignment {
   allowPrivate: boolean;
   /** The shard calls in at least this often while busy, which renews its lease. */
   heartbeatMs: number;
+  /** The run's first URLs, leased to it at start. */
+  items: WorkItem[];
+  /** Hosts held back (Retry-After) at start, as in ExchangeReply. */
+  holds: Array<{ host: string; until: number }>;
 }
 
 export type WorkItem =

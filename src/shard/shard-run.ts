@@ -65,6 +65,10 @@ export class ShardRun {
   constructor(a: ShardAssignment, port: CoordinatorPort) {
     this.#a = a;
     this.#port = port;
+    this.#queue.push(...a.items);
+    for (const { host, until } of a.holds) this.#holds.set(host, until);
+    // The start counts as the first call: the lease was just renewed.
+    this.#lastCall = Date.now();
   }
 
   get runId(): string {

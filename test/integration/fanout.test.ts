@@ -38,6 +38,8 @@ describe('shards', () => {
         selectors: {},
         allowPrivate: true,
         heartbeatMs: 500,
+        items: [],
+        holds: [],
       },
       {
         // A greedy coordinator: hands out far more than the shard's slots at once.
