@@ -497,6 +497,11 @@ export async function fetchPage(req: PageRequest): Promise<PageOutcome> {
     if (timedOut) return fail('timeout', `timed out after ${req.timeoutMs} ms`);
     const message = errorMessage(err);
     if (message.startsWith('Parser error')) return fail('invalid_content', message);
+    if (message.startsWith('internal error')) {
+      // workerd's opaque text for a failed DNS lookup or connection (the detail is in its log).
+      const host = progress.finalUrl === null ? req.url : new URL(progress.finalUrl).host;
+      return fail('network', `could not reach ${host} (DNS lookup or connect failed: ${message})`);
+    }
     return fail('network', message);
   } finally {
     clearTimeout(timer);

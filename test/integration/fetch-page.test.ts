@@ -133,6 +133,12 @@ describe('content types', () => {
 });
 
 describe('failures', () => {
+  it('names the host when it cannot be resolved', async () => {
+    const out = await get('http://no-such-host.invalid/page');
+    expect(out).toMatchObject({ ok: false, kind: 'network', status: null });
+    if (!out.ok) expect(out.message).toMatch(/no-such-host\.invalid/);
+  });
+
   it('reports a 404 as http_status', async () => {
     const out = expectFail(await get(at('/status/404')));
     expect(out).toMatchObject({ kind: 'http_status', status: 404, retryAfter: null });
