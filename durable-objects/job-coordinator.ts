@@ -123,6 +123,22 @@ export type DeadlineResult =
   | { ok: true; view: JobView }
   | { ok: false; code: 'not_found' | 'conflict'; message: string };
 
+export interface AttemptRecord {
+  idx: number;
+  url: string;
+  attempt: number;
+  at: string;
+  status: number | null;
+  kind: string;
+  message: string;
+  durationMs: number;
+}
+
+export interface AttemptsPage {
+  items: AttemptRecord[];
+  terminal: boolean;
+}
+
 export interface ResultsPage {
   bodies: string[];
   lastSeq: number;
@@ -225,6 +241,42 @@ export class JobCoordinator extends DurableObject<Env> {
       });
     }
     return this.#view(this.#requireJob());
+  }
+
+  /** A page of the attempt log (see routes/attempts.ts), after (afterIdx, afterN). */
+  async attemptLog(afterIdx: number, afterN: number, limit: number): Promise<AttemptsPage | null> {
+    const job = this.#job;
+    if (!job) return null;
+    const rows = this.#sql.all<{
+      idx: number;
+      n: number;
+      url: string;
+      at: number;
+      status: number | null;
+      kind: string;
+      message: string;
+      duration_ms: number;
+    }>(
+      `SELECT a.idx, a.n, u.url, a.at, a.status, a.kind, a.message, a.duration_ms
+       FROM attempt_log a JOIN urls u ON u.idx = a.idx
+       WHERE (a.idx, a.n) > (?, ?) ORDER BY a.idx, a.n LIMIT ?`,
+      afterIdx,
+      afterN,
+      limit,
+    );
+    return {
+      items: rows.map((r) => ({
+        idx: r.idx,
+        url: r.url,
+        attempt: r.n,
+        at: new Date(r.at).toISOString(),
+        status: r.status,
+        kind: r.kind,
+        message: r.message,
+        durationMs: r.duration_ms,
+      })),
+      terminal: isTerminal(job.status),
+    };
   }
 
   /** A page of results in settlement order, after sequence number `afterSeq`. */

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from './app-env';
 import { bearerAuth } from './middleware/auth';
 import { ApiError, renderError } from './middleware/errors';
+import { attemptRoutes } from './routes/attempts';
 import { eventRoutes } from './routes/events';
 import { jobRoutes } from './routes/jobs';
 import { resultRoutes } from './routes/results';
@@ -17,6 +18,7 @@ export function buildApp(): Hono<AppEnv> {
   app.route('/v1/jobs', jobRoutes);
   app.route('/v1/jobs', resultRoutes);
   app.route('/v1/jobs', eventRoutes);
+  app.route('/v1/jobs', attemptRoutes);
   app.route('/v1/schedules', scheduleRoutes);
   app.notFound(() => {
     throw new ApiError('not_found', 'no such route');

@@ -2,9 +2,8 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../app-env';
 import { ApiError } from '../middleware/errors';
 import { coordinatorFor, found } from './job-stub';
+import { parseLimit } from './paging';
 
-const DEFAULT_LIMIT = 100;
-const MAX_LIMIT = 1000;
 const STREAM_PAGE = 500;
 const FOLLOW_POLL_MS = 500;
 
@@ -63,15 +62,6 @@ resultRoutes.get('/:id/results', async (c) => {
     'content-type': 'application/json; charset=utf-8',
   });
 });
-
-function parseLimit(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULT_LIMIT;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_LIMIT) {
-    throw new ApiError('invalid_request', `limit: expected an integer 1..${MAX_LIMIT}`);
-  }
-  return n;
-}
 
 /** Cursors are opaque to clients: the last settlement sequence number seen, encoded. */
 function encodeCursor(seq: number): string {

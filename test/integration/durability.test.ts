@@ -38,6 +38,30 @@ describe('retries', () => {
       { n: 1, status: 503, kind: 'http_status' },
       { n: 2, status: 503, kind: 'http_status' },
     ]);
+    // ...and are served by the API, paged by a cursor.
+    const first = await api(`/v1/jobs/${job.id}/attempts?limit=1`);
+    expect(first.status).toBe(200);
+    const p1 = (await first.json()) as { items: unknown[]; nextCursor: string | null };
+    expect(p1.items).toEqual([
+      expect.objectContaining({ url, attempt: 1, status: 503, kind: 'http_status' }),
+    ]);
+    expect(p1.nextCursor).not.toBeNull();
+    const p2 = (await (
+      await api(`/v1/jobs/${job.id}/attempts?limit=1&cursor=${p1.nextCursor}`)
+    ).json()) as { items: unknown[]; nextCursor: string | null };
+    expect(p2.items).toEqual([expect.objectContaining({ url, attempt: 2, message: 'HTTP 503' })]);
+    const p3 = (await (
+      await api(`/v1/jobs/${job.id}/attempts?limit=1&cursor=${p2.nextCursor}`)
+    ).json()) as { items: unknown[]; nextCursor: string | null };
+    expect(p3).toEqual({ items: [], nextCursor: null });
+  });
+
+  it('the attempt log answers 404 for an unknown job and 400 for a bad cursor', async () => {
+    expect((await api('/v1/jobs/j0nosuchjob0000000000/attempts')).status).toBe(404);
+    const job = await submit({ urls: [origin('/text')] });
+    const bad = await api(`/v1/jobs/${job.id}/attempts?cursor=nonsense`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/cursor/);
   });
 
   it('gives up after maxAttempts with the last failure as the result', async () => {
