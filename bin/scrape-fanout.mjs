@@ -38,6 +38,7 @@ Commands:
   submit [FILE|-]    submit a job (URLs one a line from FILE, stdin, or --url)
   status ID          show a job (JSON, or one line with --short)
   results ID         stream a job's results as NDJSON
+  attempts ID        the job's retried and lost attempts as NDJSON
   watch ID           follow a running job with a progress bar
   cancel ID          cancel a job
   deadline ID MS     move a job's deadline to MS milliseconds after its creation
@@ -80,6 +81,13 @@ ${GLOBAL_HELP}`,
 Streams the job's results as NDJSON (one Result a line) to stdout, or to FILE.
   --out FILE   write to FILE (via FILE.part, renamed when complete)
   --follow     keep streaming until the job ends
+
+${GLOBAL_HELP}`,
+  attempts: `Usage: scrape-fanout attempts ID
+
+Prints every attempt that did not give its URL the Result (failures that were retried,
+fetches lost with a crashed shard) as NDJSON, one attempt a line, in URL order. The job
+must have ended for the list to be complete; on a running job it is what exists so far.
 
 ${GLOBAL_HELP}`,
   watch: `Usage: scrape-fanout watch ID [--quiet]
@@ -250,6 +258,24 @@ async function results(args) {
 }
 
 /** @param {string[]} args */
+async function attempts(args) {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: GLOBAL });
+  if (values.help) return help('attempts');
+  const [id] = expectPositionals(positionals, 1, 'a job ID');
+  const client = clientFrom(values);
+  /** @type {string | null} */
+  let cursor = null;
+  // A running job's log keeps a cursor: stop once a page comes back empty.
+  for (let page = 0; page < 100_000; page++) {
+    const { items, nextCursor } = await client.attempts(id, cursor);
+    for (const item of items) out(JSON.stringify(item));
+    if (nextCursor === null || items.length === 0) break;
+    cursor = nextCursor;
+  }
+  return 0;
+}
+
+/** @param {string[]} args */
 async function watch(args) {
   const { values, positionals } = parseArgs({
     args,
@@ -302,7 +328,7 @@ function help(name) {
 }
 
 /** @type {Record<string, (args: string[]) => Promise<number>>} */
-const COMMANDS = { submit, status, results, watch, cancel, deadline };
+const COMMANDS = { submit, status, results, attempts, watch, cancel, deadline };
 
 /** @param {string[]} argv */
 async function main(argv) {

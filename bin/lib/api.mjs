@@ -162,6 +162,16 @@ export class Client {
   }
 
   /**
+   * One page of a job's attempt log (retried and lost attempts).
+   * @param {string} id @param {string | null} cursor
+   * @returns {Promise<{ items: Array<Record<string, unknown>>, nextCursor: string | null }>}
+   */
+  attempts(id, cursor) {
+    const query = cursor ? `?limit=1000&cursor=${encodeURIComponent(cursor)}` : '?limit=1000';
+    return this.json('GET', `${jobPath(id)}/attempts${query}`);
+  }
+
+  /**
    * The server-sent progress events of a job.
    * @param {string} id
    * @param {AbortSignal} signal

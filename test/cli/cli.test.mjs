@@ -98,6 +98,17 @@ const server = http.createServer((req, res) => {
       res.end();
       return;
     }
+    if (sub === '/attempts') {
+      // Two pages: the first names a cursor, the second ends the list.
+      const cursor = url.searchParams.get('cursor');
+      const item = (n) => ({ url: 'https://a.test/0', attempt: n, kind: 'http_status' });
+      return json(
+        200,
+        cursor === null
+          ? { items: [item(1)], nextCursor: 'c1' }
+          : { items: [item(2)], nextCursor: null },
+      );
+    }
     if (req.method === 'GET') {
       polls++;
       return json(200, view(id, polls % 3 === 0 ? final : 'running', polls % 3 === 0 ? 3 : 2));
@@ -243,6 +254,20 @@ describe('scrape-fanout CLI (fake API)', () => {
     assert.equal(f.code, 2);
     assert.equal((await readFile(out, 'utf8')).trim().split('\n').length, 3, 'old file untouched');
     await assert.rejects(stat(`${out}.part`), { code: 'ENOENT' });
+  });
+
+  it('attempts pages through the attempt log as NDJSON', async () => {
+    const r = await run(['attempts', 'jok']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines.map((l) => l.attempt),
+      [1, 2],
+    );
+    assert.ok(seen.some((x) => x.line === 'GET /v1/jobs/jok/attempts?limit=1000&cursor=c1'));
   });
 
   it('usage errors exit 2; --help exits 0', async () => {
