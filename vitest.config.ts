@@ -13,6 +13,8 @@ export default defineConfig({
           ALLOW_PRIVATE_TARGETS: 'true',
           // Short leases so that tests of dead shards recover in seconds.
           SHARD_LEASE_MS: '2000',
+          // Small chunks so that ending a job of a few hundred URLs takes several chunks.
+          SETTLE_CHUNK_ROWS: '50',
         },
       },
     }),

@@ -70,4 +70,7 @@ export const COORDINATOR_MIGRATIONS: readonly string[] = [
      duration_ms INTEGER NOT NULL,
      PRIMARY KEY (idx, n)
    ) WITHOUT ROWID;`,
+  // v4: a job being terminated holds its ending ({status, kind, message} as JSON) until its
+  // last URL is settled, so an ending cut off by a restart is finished, not forgotten.
+  `ALTER TABLE job ADD COLUMN ending TEXT;`,
 ];
