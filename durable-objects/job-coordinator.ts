@@ -194,6 +194,11 @@ export class JobCoordinator extends DurableObject<Env> {
   #leases = new Map<number, Lease>();
   /** Shard runs read from storage at load, not yet asked whether they survived. */
   #unprobed = false;
+  /**
+   * The first call after the object (re)starts arms the alarm at once (see #woke); the
+   * constructor itself never sets an alarm.
+   */
+  #tickOnWake = false;
   /** Set while the job is being terminated, chunk by chunk (persisted in `job.ending`). */
   #ending: Ending | null = null;
   /** Every URL up to this idx is settled: where the ending's next chunk starts. */
@@ -218,7 +223,7 @@ export class JobCoordinator extends DurableObject<Env> {
       this.#load();
       this.#alarmAt = await ctx.storage.getAlarm();
       if (this.#job && !isTerminal(this.#job.status) && this.#alarmAt === null) {
-        this.#wantAlarm(Date.now());
+        this.#tickOnWake = true;
       }
     });
   }
@@ -252,11 +257,13 @@ export class JobCoordinator extends DurableObject<Env> {
 
   /** The job's status, counts and stats; null when no job lives here. */
   async view(): Promise<JobView | null> {
+    this.#woke();
     return this.#job ? this.#view(this.#job) : null;
   }
 
   /** Resolves when the job is terminal or after `ms`, whichever comes first. */
   async waitForEnd(ms: number): Promise<JobView | null> {
+    this.#woke();
     const job = this.#job;
     if (!job) return null;
     if (!isTerminal(job.status)) {
@@ -275,6 +282,7 @@ export class JobCoordinator extends DurableObject<Env> {
 
   /** A page of the attempt log (see routes/attempts.ts), after (afterIdx, afterN). */
   async attemptLog(afterIdx: number, afterN: number, limit: number): Promise<AttemptsPage | null> {
+    this.#woke();
     const job = this.#job;
     if (!job) return null;
     const rows = this.#sql.all<{
@@ -311,6 +319,7 @@ export class JobCoordinator extends DurableObject<Env> {
 
   /** A page of results in settlement order, after sequence number `afterSeq`. */
   async results(afterSeq: number, limit: number): Promise<ResultsPage | null> {
+    this.#woke();
     const job = this.#job;
     if (!job) return null;
     const rows = this.#sql.all<{ seq: number; body: string }>(
@@ -332,6 +341,7 @@ export class JobCoordinator extends DurableObject<Env> {
    * cancel) ends as that, and a terminal job is left alone.
    */
   async cancel(): Promise<JobView | null> {
+    this.#woke();
     const job = this.#job;
     if (!job) return null;
     if (!isTerminal(job.status)) {
@@ -342,6 +352,7 @@ export class JobCoordinator extends DurableObject<Env> {
 
   /** Moves the whole-job deadline (counted from creation), earlier or later. */
   async setDeadline(deadlineMs: number): Promise<DeadlineResult> {
+    this.#woke();
     const job = this.#job;
     if (!job) return { ok: false, code: 'not_found', message: 'no such job' };
     if (isTerminal(job.status)) {
@@ -370,6 +381,7 @@ export class JobCoordinator extends DurableObject<Env> {
    * is held (up to a quarter of the lease) while work exists that cannot be handed out yet.
    */
   async exchange(req: ExchangeRequest): Promise<ExchangeReply> {
+    this.#woke();
     const job = this.#job;
     const shard = this.#shards[req.shardIdx];
     if (!job || !shard || shard.runId !== req.runId || this.#ending) return ABORT;
@@ -408,6 +420,7 @@ export class JobCoordinator extends DurableObject<Env> {
 
   /** Drives retries, lease expiry, the deadline and the callback; always re-arms itself. */
   async alarm(): Promise<void> {
+    this.#tickOnWake = false;
     this.#alarmAt = null;
     try {
       await this.#tick();
@@ -451,7 +464,7 @@ export class JobCoordinator extends DurableObject<Env> {
       !isTerminal(job.status) && !this.#ending && this.#shards.some((s) => s.runId !== null);
     // Woken after a restart (by a read or its alarm): find out at once which runs survived,
     // or finish an ending that the restart cut off.
-    if (this.#unprobed || this.#ending) this.#wantAlarm(now);
+    if (this.#unprobed || this.#ending) this.#tickOnWake = true;
     this.#leases.clear();
     for (const r of this.#sql.all<{
       idx: number;
@@ -1188,6 +1201,13 @@ export class JobCoordinator extends DurableObject<Env> {
   }
 
   // ---- the alarm ----
+
+  /** Arms the alarm now if loading found work that must not wait for it (see #tickOnWake). */
+  #woke(): void {
+    if (!this.#tickOnWake) return;
+    this.#tickOnWake = false;
+    this.#wantAlarm(Date.now());
+  }
 
   #wantAlarm(at: number): void {
     if (this.#alarmAt !== null && this.#alarmAt <= at) return;
