@@ -40,7 +40,10 @@ export class ShardRun {
   readonly #port: CoordinatorPort;
   readonly #abort = new AbortController();
   #queue: WorkItem[] = [];
+  /** Connections in use: a fetch holds one until its body is in (see fetchPage's onBodyRead). */
   #inflight = 0;
+  /** Items started and not finished (a page still being parsed holds no connection). */
+  #active = 0;
   #outbox: WorkOutcome[] = [];
   #started = 0;
   #stopping = false;
@@ -101,7 +104,7 @@ export class ShardRun {
     let failures = 0;
     while (!this.#abort.signal.aborted) {
       this.#fill();
-      const idle = this.#inflight === 0 && this.#queue.length === 0;
+      const idle = this.#active === 0 && this.#queue.length === 0;
       if (this.#stopping && idle && this.#outbox.length === 0) return;
       const now = Date.now();
       const sinceCall = now - this.#lastCall;
@@ -145,7 +148,7 @@ export class ShardRun {
     const retiring = this.#started >= MAX_ITEMS_PER_RUN;
     if (retiring) this.#stopping = true;
     const target = this.#stopping ? 0 : slots * PREFETCH_FACTOR;
-    const want = Math.max(0, target - this.#queue.length - this.#inflight);
+    const want = Math.max(0, target - this.#queue.length - this.#active);
     this.#lastCall = Date.now();
     let reply: ExchangeReply;
     try {
@@ -155,7 +158,7 @@ export class ShardRun {
         outcomes,
         started,
         want,
-        inflight: this.#inflight,
+        inflight: this.#active,
         queued: this.#queue.length,
         retiring,
       });
@@ -172,7 +175,7 @@ export class ShardRun {
     this.#eager = reply.eager === true;
     for (const { host, until } of reply.holds ?? []) this.#holds.set(host, until);
     this.#queue.push(...reply.items);
-    this.#starved = want > 0 && reply.items.length === 0 && this.#inflight > 0;
+    this.#starved = want > 0 && reply.items.length === 0 && this.#active > 0;
   }
 
   /** Starts queued items while slots are free, skipping hosts that are held back. */
@@ -189,6 +192,7 @@ export class ShardRun {
       }
       this.#queue.splice(i, 1);
       this.#inflight++;
+      this.#active++;
       this.#started++;
       if (item.type === 'page') this.#unreported.add(item.idx);
       void this.#runItem(item);
@@ -245,6 +249,7 @@ export class ShardRun {
       }
     } finally {
       release();
+      this.#active--;
       this.#signal();
     }
   }

@@ -92,6 +92,23 @@ describe('shards', () => {
   });
 });
 
+describe('shard runs that retire', () => {
+  it('a run retiring mid-job reports every page it parsed, selectors and all', async () => {
+    const t = tag('retire');
+    // One shard; 900 pages make its runs retire twice (400 items each). With selectors every
+    // page is parsed after its connection is freed, so a retiring run must still wait for it.
+    const urls = Array.from({ length: 900 }, (_, i) => origin(`/page?title=P${i}&tag=${t}`));
+    const job = await submit({ urls, concurrency: 6, extract: { selectors: { h: 'title' } } });
+    const view = await waitForJob(job.id, 60_000);
+    expect(view.status).toBe('completed');
+    expect(view.counts.succeeded).toBe(900);
+    const results = await allResults(job.id);
+    expect(results.every((r) => r.attempts === 1 && r.data?.h === r.title)).toBe(true);
+    // Nothing was fetched twice: no outcome was dropped and no lease had to expire.
+    expect((await originStats(t)).requests).toBe(900);
+  });
+});
+
 describe('per-host politeness', () => {
   it('perHostConcurrency holds across all shards of a job', async () => {
     const t = tag('perhost');
