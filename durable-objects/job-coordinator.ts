@@ -1102,15 +1102,23 @@ export class JobCoordinator extends DurableObject<Env> {
     if (this.#counters.queued <= 0 || this.#ending) return;
     const job = this.#requireJob();
     const starts: Array<Promise<void>> = [];
-    let capacity = 0;
-    for (const s of this.#shards) if (s.runId) capacity += s.slots * PREFETCH_FACTOR;
+    const need = this.#counters.queued;
+    let all = 0;
+    let running = 0;
+    for (const s of this.#shards) {
+      all += s.slots;
+      if (s.runId) running += s.slots;
+    }
     this.#shards.forEach((s, idx) => {
-      if (s.runId || capacity >= this.#counters.queued) return;
+      // Enough runs that every queued URL has a connection, up to the job's concurrency.
+      if (s.runId || running >= need) return;
       const runId = randomToken();
       s.runId = runId;
       s.leaseUntil = now + this.#leaseMs;
       s.held = 0;
-      capacity += s.slots * PREFETCH_FACTOR;
+      running += s.slots;
+      // An even split of what is queued over all the job's connections, within the prefetch.
+      const first = Math.min(s.slots * PREFETCH_FACTOR, Math.ceil((s.slots * need) / all));
       this.#sql.run('UPDATE shards SET run_id = ? WHERE idx = ?', runId, idx);
       const assignment: ShardAssignment = {
         jobId: job.job_id,
@@ -1124,7 +1132,7 @@ export class JobCoordinator extends DurableObject<Env> {
         heartbeatMs: Math.floor(this.#leaseMs / 4),
         // Its first URLs come with the start, which saves the run one round trip (and one
         // storage commit) before its first fetch.
-        items: this.#lease(idx, this.#fairWant(idx, s.slots * PREFETCH_FACTOR), now),
+        items: this.#lease(idx, this.#fairWant(idx, first), now),
         holds: this.#hosts?.holds(now) ?? [],
       };
       starts.push(

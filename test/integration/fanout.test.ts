@@ -69,6 +69,17 @@ describe('shards', () => {
     expect(stats.maxInFlight).toBeGreaterThan(MAX_CONNECTIONS_PER_SHARD);
   });
 
+  it('a small job still gets its whole concurrency, spread over all its shards', async () => {
+    const t = tag('spread');
+    // 100 URLs at concurrency 50: two rounds, if all 9 shards start and share the queue.
+    const urls = Array.from({ length: 100 }, (_, i) => origin(`/delay?ms=300&tag=${t}&i=${i}`));
+    const job = await submit({ urls, concurrency: 50 });
+    expect((await waitForJob(job.id)).status).toBe('completed');
+    const stats = await originStats(t);
+    expect(stats.maxInFlight).toBeLessThanOrEqual(50);
+    expect(stats.maxInFlight).toBeGreaterThanOrEqual(40);
+  });
+
   it('a shard that dies mid-batch loses nothing and doubles nothing', async () => {
     const t = tag('dies');
     const urls = Array.from({ length: 60 }, (_, i) => origin(`/delay?ms=100&tag=${t}&i=${i}`));
