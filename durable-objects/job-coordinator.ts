@@ -1117,8 +1117,10 @@ export class JobCoordinator extends DurableObject<Env> {
       s.leaseUntil = now + this.#leaseMs;
       s.held = 0;
       running += s.slots;
-      // An even split of what is queued over all the job's connections, within the prefetch.
-      const first = Math.min(s.slots * PREFETCH_FACTOR, Math.ceil((s.slots * need) / all));
+      // An even split of what is queued over the connections it needs (all of the job's at
+      // most), within the prefetch.
+      const over = Math.max(1, Math.min(all, need));
+      const first = Math.min(s.slots * PREFETCH_FACTOR, Math.ceil((s.slots * need) / over));
       this.#sql.run('UPDATE shards SET run_id = ? WHERE idx = ?', runId, idx);
       const assignment: ShardAssignment = {
         jobId: job.job_id,
