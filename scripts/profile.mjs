@@ -2,18 +2,22 @@
 // CPU profile of the local runtime while a workload runs: connects to wrangler dev's inspector
 // (Chrome DevTools protocol), samples for the given seconds, prints the heaviest functions by
 // self time, and writes the raw .cpuprofile (open it in Chrome DevTools).
-// Usage: node scripts/profile.mjs SECONDS WS_URL [out.cpuprofile], where WS_URL is workerd's own
-// inspector (not wrangler's proxy): `curl 127.0.0.1:PORT/json` on the port of workerd's
-// --inspector-addr lists it, e.g. ws://127.0.0.1:PORT/core:user:scrape-fanout.
+// Usage: node scripts/profile.mjs SECONDS [WS_URL] [out.cpuprofile]. WS_URL defaults to
+// wrangler dev's inspector proxy, ws://127.0.0.1:9229/ws (the first `npm start` on a machine
+// gets port 9229), which only accepts a client that sends an allowed Origin header.
 import { writeFileSync } from 'node:fs';
 
 const seconds = Number(process.argv[2] ?? 10);
-const wsUrl = process.argv[3] ?? '';
+const wsUrl = process.argv[3] ?? 'ws://127.0.0.1:9229/ws';
 const out = process.argv[4] ?? `/tmp/scrape-fanout-${Date.now()}.cpuprofile`;
 
 // undici's WebSocket does not keep the event loop alive by itself.
 const keepAlive = setInterval(() => {}, 1000);
-const ws = new WebSocket(wsUrl);
+// wrangler's inspector proxy (port 9229) refuses a connection without an allowed Origin.
+const ws = new WebSocket(
+  wsUrl,
+  /** @type {any} */ ({ headers: { origin: 'http://127.0.0.1:9229' } }),
+);
 let nextId = 1;
 /** @type {Map<number, (v: any) => void>} */
 const pending = new Map();
@@ -64,8 +68,27 @@ for (const [id, us] of selfUs) {
   byFn.set(key, (byFn.get(key) ?? 0) + us);
   total += us;
 }
+// Where the samples fell: idle, the runtime's own C++ ("program"), garbage collection, the
+// runtime's built-ins (native functions: fetch, timers, URL, ...) and the worker's JavaScript.
+/** @type {Map<string, number>} */
+const buckets = new Map();
+for (const [id, us] of selfUs) {
+  const f = nodes.get(id).callFrame;
+  const name = f.functionName;
+  const bucket =
+    name === '(idle)' || name === '(program)' || name === '(garbage collector)'
+      ? name
+      : f.url
+        ? 'worker JavaScript'
+        : 'runtime built-ins';
+  buckets.set(bucket, (buckets.get(bucket) ?? 0) + us);
+}
 const rows = [...byFn].sort((a, b) => b[1] - a[1]).slice(0, 40);
 console.log(`total sampled ${(total / 1e6).toFixed(2)}s; profile written to ${out}`);
+for (const [bucket, us] of [...buckets].sort((a, b) => b[1] - a[1])) {
+  console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${bucket}`);
+}
+console.log('heaviest functions by self time:');
 for (const [key, us] of rows) {
   console.log(
     `${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / 1e3).toFixed(0).padStart(7)} ms  ${key}`,
