@@ -9,13 +9,11 @@ import { spawn } from 'node:child_process';
 import {
   freePort,
   freshStateDir,
-  getJob,
   ROOT,
+  runPagesJob,
   sleep,
   startOrigin,
   startServer,
-  submitJob,
-  TERMINAL,
 } from '../scripts/lib/harness.mjs';
 
 const [n = 10_000, c = 200, latency = 50, seconds = 12] = process.argv.slice(2).map(Number);
@@ -35,15 +33,7 @@ try {
   );
   const exited = new Promise((resolve) => profiler.once('exit', resolve));
   await sleep(1000);
-  const tag = `profile-${Date.now()}`;
-  const urls = Array.from({ length: n }, (_, i) => `${origin.baseUrl()}/bench/${i}?tag=${tag}`);
-  const t0 = Date.now();
-  const accepted = await submitJob(server.base, { urls, concurrency: c, timeoutMs: 30_000 });
-  let view = await getJob(server.base, accepted.id);
-  for (let i = 0; i < 100_000 && !TERMINAL.has(view.status); i++) {
-    await sleep(100);
-    view = await getJob(server.base, accepted.id);
-  }
+  const { t0, view } = await runPagesJob(server.base, origin, 'profile', n, c, 100);
   const ms = Date.parse(view.finishedAt ?? '') - t0;
   console.error(`job ${view.status} in ${ms} ms; the profile runs on for its ${seconds} s`);
   await exited;

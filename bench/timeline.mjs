@@ -6,12 +6,10 @@
 import {
   freePort,
   freshStateDir,
-  getJob,
+  runPagesJob,
   sleep,
   startOrigin,
   startServer,
-  submitJob,
-  TERMINAL,
 } from '../scripts/lib/harness.mjs';
 
 const [n = 1000, c = 50, latency = 250] = process.argv.slice(2).map(Number);
@@ -24,15 +22,7 @@ const server = await startServer({
 });
 try {
   await sleep(500);
-  const tag = `timeline-${Date.now()}`;
-  const urls = Array.from({ length: n }, (_, i) => `${origin.baseUrl()}/bench/${i}?tag=${tag}`);
-  const t0 = Date.now();
-  const accepted = await submitJob(server.base, { urls, concurrency: c, timeoutMs: 30_000 });
-  let view = await getJob(server.base, accepted.id);
-  for (let i = 0; i < 100_000 && !TERMINAL.has(view.status); i++) {
-    await sleep(50);
-    view = await getJob(server.base, accepted.id);
-  }
+  const { tag, t0, view } = await runPagesJob(server.base, origin, 'timeline', n, c, 50);
   const res = await fetch(`${origin.baseUrl()}/__timeline?tag=${tag}`);
   const spans = /** @type {Array<[number, number]>} */ (await res.json());
   const starts = spans.map(([s]) => s - t0).sort((a, b) => a - b);

@@ -100,6 +100,15 @@ interface Lease {
   hostId: number;
 }
 
+/** A queued URL as a lease reads it. */
+interface QueuedRow extends Record<string, SqlStorageValue> {
+  idx: number;
+  url: string;
+  norm: string;
+  host_id: number;
+  attempts: number;
+}
+
 interface Settled {
   idx: number;
   result: Result;
@@ -644,30 +653,23 @@ export class JobCoordinator extends DurableObject<Env> {
   #fairWant(shardIdx: number, want: number): number {
     const shard = this.#shards[shardIdx];
     if (!shard || want <= 0) return 0;
-    let slots = 0;
-    for (const s of this.#shards) slots += s.slots;
-    // One round for its connections, plus its share of what is still queued here.
+    const { spec, hosts } = this.#requireSpec();
+    // One round for its connections, plus its share of what is still queued here (the job's
+    // shards hold `concurrency` connections in all, see planShards).
     const queued = this.#counters.queued;
-    const share = shard.slots + Math.ceil((shard.slots * queued) / Math.max(1, slots));
+    const share = shard.slots + Math.ceil((shard.slots * queued) / spec.concurrency);
     // Under per-host limits a URL waiting in one shard's queue holds a host slot that another
     // shard's idle connection could use: hand out no more than free connections.
-    const cap = this.#requireSpec().hosts.unconstrained ? share : shard.slots;
+    const cap = hosts.unconstrained ? share : shard.slots;
     return Math.max(0, Math.min(want, cap - shard.held));
   }
 
   #lease(shardIdx: number, want: number, now: number): WorkItem[] {
-    const job = this.#requireJob();
     const { spec, hosts } = this.#requireSpec();
     if (this.#counters.queued <= 0) return [];
     if (hosts.unconstrained) return this.#leaseInOrder(shardIdx, want, now);
     const excluded = hosts.unavailable(now);
-    const rows = this.#sql.all<{
-      idx: number;
-      url: string;
-      norm: string;
-      host_id: number;
-      attempts: number;
-    }>(
+    const rows = this.#sql.all<QueuedRow>(
       `SELECT idx, url, norm, host_id, attempts FROM urls
        WHERE state = 0 AND host_id NOT IN (SELECT value FROM json_each(?))
        ORDER BY idx LIMIT ?`,
@@ -698,16 +700,8 @@ export class JobCoordinator extends DurableObject<Env> {
         }
       }
       if (!hosts.canTake(host, now)) continue;
-      hosts.lease(host);
       leased.push(row.idx);
-      this.#leases.set(row.idx, {
-        shard: shardIdx,
-        url: row.url,
-        attempts: row.attempts,
-        started: false,
-        hostId: row.host_id,
-      });
-      items.push({ type: 'page', idx: row.idx, url: row.norm, host: host.host });
+      items.push(this.#holdFor(shardIdx, row, host));
     }
     this.#settleMany(denied);
     if (leased.length > 0) {
@@ -719,11 +713,7 @@ export class JobCoordinator extends DurableObject<Env> {
           ...ids,
         );
       }
-      this.#counters.queued -= leased.length;
-      this.#counters.leased += leased.length;
-      const shard = this.#shards[shardIdx];
-      if (shard) shard.held += leased.length;
-      if (job.status === 'queued') this.#setStatus('running', now);
+      this.#countLeased(shardIdx, leased.length, now);
     }
     this.#finishIfDone();
     return items;
@@ -735,34 +725,32 @@ export class JobCoordinator extends DurableObject<Env> {
    */
   #leaseInOrder(shardIdx: number, want: number, now: number): WorkItem[] {
     const { hosts } = this.#requireSpec();
-    const rows = this.#sql.all<{
-      idx: number;
-      url: string;
-      norm: string;
-      host_id: number;
-      attempts: number;
-    }>(LEASE_IN_ORDER_SQL, shardIdx, want);
-    const items: WorkItem[] = [];
-    for (const row of rows) {
-      const host = hosts.get(row.host_id);
-      hosts.lease(host);
-      this.#leases.set(row.idx, {
-        shard: shardIdx,
-        url: row.url,
-        attempts: row.attempts,
-        started: false,
-        hostId: row.host_id,
-      });
-      items.push({ type: 'page', idx: row.idx, url: row.norm, host: host.host });
-    }
-    if (rows.length > 0) {
-      this.#counters.queued -= rows.length;
-      this.#counters.leased += rows.length;
-      const shard = this.#shards[shardIdx];
-      if (shard) shard.held += rows.length;
-      if (this.#requireJob().status === 'queued') this.#setStatus('running', now);
-    }
+    const rows = this.#sql.all<QueuedRow>(LEASE_IN_ORDER_SQL, shardIdx, want);
+    const items = rows.map((row) => this.#holdFor(shardIdx, row, hosts.get(row.host_id)));
+    if (rows.length > 0) this.#countLeased(shardIdx, rows.length, now);
     return items;
+  }
+
+  /** Books a URL leased (in SQL by the caller) to a shard and makes its work item. */
+  #holdFor(shardIdx: number, row: QueuedRow, host: HostState): WorkItem {
+    this.#requireSpec().hosts.lease(host);
+    this.#leases.set(row.idx, {
+      shard: shardIdx,
+      url: row.url,
+      attempts: row.attempts,
+      started: false,
+      hostId: row.host_id,
+    });
+    return { type: 'page', idx: row.idx, url: row.norm, host: host.host };
+  }
+
+  /** Moves `n` URLs from queued to leased to a shard; the first lease starts the job. */
+  #countLeased(shardIdx: number, n: number, now: number): void {
+    this.#counters.queued -= n;
+    this.#counters.leased += n;
+    const shard = this.#shards[shardIdx];
+    if (shard) shard.held += n;
+    if (this.#requireJob().status === 'queued') this.#setStatus('running', now);
   }
 
   /** Counts the attempts a shard started (see ExchangeRequest.started), durably. */
@@ -1103,12 +1091,8 @@ export class JobCoordinator extends DurableObject<Env> {
     const job = this.#requireJob();
     const starts: Array<Promise<void>> = [];
     const need = this.#counters.queued;
-    let all = 0;
     let running = 0;
-    for (const s of this.#shards) {
-      all += s.slots;
-      if (s.runId) running += s.slots;
-    }
+    for (const s of this.#shards) if (s.runId) running += s.slots;
     this.#shards.forEach((s, idx) => {
       // Enough runs that every queued URL has a connection, up to the job's concurrency.
       if (s.runId || running >= need) return;
@@ -1119,7 +1103,7 @@ export class JobCoordinator extends DurableObject<Env> {
       running += s.slots;
       // An even split of what is queued over the connections it needs (all of the job's at
       // most), within the prefetch.
-      const over = Math.max(1, Math.min(all, need));
+      const over = Math.max(1, Math.min(spec.concurrency, need));
       const first = Math.min(s.slots * PREFETCH_FACTOR, Math.ceil((s.slots * need) / over));
       this.#sql.run('UPDATE shards SET run_id = ? WHERE idx = ?', runId, idx);
       const assignment: ShardAssignment = {
@@ -1186,28 +1170,25 @@ export class JobCoordinator extends DurableObject<Env> {
 
   /** Puts the URLs leased to a shard's run back in the queue and forgets the run. */
   #requeueShard(idx: number, now: number): void {
-    const hosts = this.#hosts;
-    {
-      this.#sql.run(
-        `INSERT OR IGNORE INTO attempt_log (idx, n, at, status, kind, message, duration_ms)
-         SELECT idx, attempts, ?, NULL, 'lost', ?, 0 FROM urls
-         WHERE state = 1 AND shard = ? AND started = 1`,
-        now,
-        'the shard running this fetch stopped before reporting it; the URL was run again',
-        idx,
-      );
-      const back = this.#sql.all<{ idx: number }>(
-        'UPDATE urls SET state = 0, started = 0 WHERE state = 1 AND shard = ? RETURNING idx',
-        idx,
-      );
-      for (const r of back) this.#leases.delete(r.idx);
-      const n = back.length;
-      this.#counters.leased -= n;
-      this.#counters.queued += n;
-      hosts?.resetPendingRobots(idx);
-      this.#stopShard(idx);
-      this.#parked = this.#parked.filter((p) => p.shardIdx !== idx);
-    }
+    this.#sql.run(
+      `INSERT OR IGNORE INTO attempt_log (idx, n, at, status, kind, message, duration_ms)
+       SELECT idx, attempts, ?, NULL, 'lost', ?, 0 FROM urls
+       WHERE state = 1 AND shard = ? AND started = 1`,
+      now,
+      'the shard running this fetch stopped before reporting it; the URL was run again',
+      idx,
+    );
+    const back = this.#sql.all<{ idx: number }>(
+      'UPDATE urls SET state = 0, started = 0 WHERE state = 1 AND shard = ? RETURNING idx',
+      idx,
+    );
+    for (const r of back) this.#leases.delete(r.idx);
+    const n = back.length;
+    this.#counters.leased -= n;
+    this.#counters.queued += n;
+    this.#hosts?.resetPendingRobots(idx);
+    this.#stopShard(idx);
+    this.#parked = this.#parked.filter((p) => p.shardIdx !== idx);
   }
 
   // ---- the alarm ----

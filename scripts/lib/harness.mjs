@@ -399,6 +399,26 @@ export async function submitJob(base, job, timeoutMs = 60_000) {
   );
 }
 
+/**
+ * Runs one job of `n` distinct origin pages at concurrency `c` through the API and polls it
+ * every `pollMs` until it ends. Returns the tag its URLs carry at the origin, the epoch ms
+ * just before the POST, and the final view.
+ * @param {string} base @param {{ baseUrl: (host?: string) => string }} origin
+ * @param {string} prefix @param {number} n @param {number} c @param {number} pollMs
+ */
+export async function runPagesJob(base, origin, prefix, n, c, pollMs) {
+  const tag = `${prefix}-${Date.now()}`;
+  const urls = Array.from({ length: n }, (_, i) => `${origin.baseUrl()}/bench/${i}?tag=${tag}`);
+  const t0 = Date.now();
+  const accepted = await submitJob(base, { urls, concurrency: c, timeoutMs: 30_000 });
+  let view = await getJob(base, accepted.id);
+  for (let i = 0; i < 100_000 && !TERMINAL.has(view.status); i++) {
+    await delay(pollMs);
+    view = await getJob(base, accepted.id);
+  }
+  return { tag, t0, view };
+}
+
 /** @param {string} base @param {string} id @param {number} [timeoutMs] */
 export async function getJob(base, id, timeoutMs = 10_000) {
   const res = await api(base, `/v1/jobs/${id}`, { timeoutMs });

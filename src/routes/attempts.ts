@@ -1,8 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env';
-import { ApiError } from '../middleware/errors';
 import { coordinatorFor, found } from './job-stub';
-import { parseLimit } from './paging';
+import { parseLimit, readCursor } from './paging';
 
 export const attemptRoutes = new Hono<AppEnv>();
 
@@ -33,13 +32,6 @@ function encodeCursor(idx: number, n: number): string {
 function decodeCursor(raw: string | undefined): { idx: number; n: number } {
   // Attempts are numbered from 1, so (0, 0) comes before every entry.
   if (raw === undefined || raw === '') return { idx: 0, n: 0 };
-  let text: string;
-  try {
-    text = atob(raw);
-  } catch {
-    throw new ApiError('invalid_request', 'cursor: not a cursor from this API');
-  }
-  const m = /^a(\d{1,15})\.(\d{1,4})$/.exec(text);
-  if (!m?.[1] || !m[2]) throw new ApiError('invalid_request', 'cursor: not a cursor from this API');
+  const m = readCursor(raw, /^a(\d{1,15})\.(\d{1,4})$/);
   return { idx: Number(m[1]), n: Number(m[2]) };
 }

@@ -6,6 +6,7 @@ import { TERMINAL_STATUSES } from '../jobs/types';
 import { idempotentJobId, newJobId, sha256Hex } from '../lib/ids';
 import { ApiError } from '../middleware/errors';
 import { coordinatorFor, found } from './job-stub';
+import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, parseLimit, readCursor } from './paging';
 
 /**
  * Request bodies above this are refused before parsing: 100,000 URLs of ~160 characters fit,
@@ -73,7 +74,7 @@ jobRoutes.post('/', async (c) => {
 
 /** Recent jobs, newest first, each with its live status (from its own coordinator). */
 jobRoutes.get('/', async (c) => {
-  const limit = parseListLimit(c.req.query('limit'));
+  const limit = parseLimit(c.req.query('limit'), LIST_MAX_LIMIT, LIST_DEFAULT_LIMIT);
   const after = decodeListCursor(c.req.query('cursor'));
   const page = await jobIndex(c.env).page(limit, after);
   const views = await Promise.all(page.map((j) => c.env.JOB_COORDINATOR.getByName(j.id).view()));
@@ -126,26 +127,10 @@ function jobIndex(env: Env) {
   return env.JOB_INDEX.getByName('all');
 }
 
-function parseListLimit(raw: string | undefined): number {
-  if (raw === undefined) return 20;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 100) {
-    throw new ApiError('invalid_request', 'limit: expected an integer 1..100');
-  }
-  return n;
-}
-
 function decodeListCursor(raw: string | undefined): { createdAt: number; id: string } | null {
   if (!raw) return null;
-  let text = '';
-  try {
-    text = atob(raw);
-  } catch {
-    // fall through to the error below
-  }
-  const m = /^(\d{1,15})\.([0-9a-z]{1,40})$/.exec(text);
-  if (!m?.[1] || !m[2]) throw new ApiError('invalid_request', 'cursor: not a cursor from this API');
-  return { createdAt: Number(m[1]), id: m[2] };
+  const m = readCursor(raw, /^(\d{1,15})\.([0-9a-z]{1,40})$/);
+  return { createdAt: Number(m[1]), id: m[2] ?? '' };
 }
 
 function parseWait(raw: string | undefined): number {

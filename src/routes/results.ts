@@ -1,8 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env';
-import { ApiError } from '../middleware/errors';
 import { coordinatorFor, found } from './job-stub';
-import { parseLimit } from './paging';
+import { parseLimit, readCursor } from './paging';
 
 const STREAM_PAGE = 500;
 const FOLLOW_POLL_MS = 500;
@@ -70,15 +69,7 @@ function encodeCursor(seq: number): string {
 
 function decodeCursor(raw: string | undefined): number {
   if (raw === undefined || raw === '') return 0;
-  let text: string;
-  try {
-    text = atob(raw);
-  } catch {
-    throw new ApiError('invalid_request', 'cursor: not a cursor from this API');
-  }
-  const m = /^s(\d{1,15})$/.exec(text);
-  if (!m?.[1]) throw new ApiError('invalid_request', 'cursor: not a cursor from this API');
-  return Number(m[1]);
+  return Number(readCursor(raw, /^s(\d{1,15})$/)[1]);
 }
 
 function sleep(ms: number): Promise<void> {

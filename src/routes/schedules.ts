@@ -4,6 +4,7 @@ import { sha256Hex } from '../lib/ids';
 import { isScheduleId, newScheduleId } from '../lib/schedule-ids';
 import { ApiError } from '../middleware/errors';
 import { parseSchedule } from '../schedules/schema';
+import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, parseLimit, readCursor } from './paging';
 
 /** Well above the largest job a schedule may hold (1,000,000 bytes of JSON) plus its name. */
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -50,7 +51,7 @@ scheduleRoutes.post('/', async (c) => {
 
 /** Schedules, newest first, paginated like GET /v1/jobs. */
 scheduleRoutes.get('/', async (c) => {
-  const limit = parseListLimit(c.req.query('limit'));
+  const limit = parseLimit(c.req.query('limit'), LIST_MAX_LIMIT, LIST_DEFAULT_LIMIT);
   const after = decodeListCursor(c.req.query('cursor'));
   const items = await scheduler(c.env).list(limit, after);
   const last = items.at(-1);
@@ -87,26 +88,10 @@ function notFound(id: string): ApiError {
   return new ApiError('not_found', `no schedule ${id}`);
 }
 
-function parseListLimit(raw: string | undefined): number {
-  if (raw === undefined) return 20;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 100) {
-    throw new ApiError('invalid_request', 'limit: expected an integer 1..100');
-  }
-  return n;
-}
-
 function decodeListCursor(raw: string | undefined): { createdAt: number; id: string } | null {
   if (!raw) return null;
-  let text = '';
-  try {
-    text = atob(raw);
-  } catch {
-    // fall through to the error below
-  }
-  const m = /^(\d{1,15})\.(s[0-9a-z]{21})$/.exec(text);
-  if (!m?.[1] || !m[2]) throw new ApiError('invalid_request', 'cursor: not a cursor from this API');
-  return { createdAt: Number(m[1]), id: m[2] };
+  const m = readCursor(raw, /^(\d{1,15})\.(s[0-9a-z]{21})$/);
+  return { createdAt: Number(m[1]), id: m[2] ?? '' };
 }
 
 function tooLarge(): ApiError {

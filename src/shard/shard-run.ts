@@ -48,9 +48,9 @@ export class ShardRun {
   #started = 0;
   #stopping = false;
   /**
-   * The last call asked for work and got none while fetches still ran: the next calls wait
-   * for a report that is due anyway (a full batch, the flush time, or going idle), instead of
-   * one call per finished fetch at the end of a job.
+   * The last call asked for work and got none while fetches still ran: no call asks again
+   * until an outcome has come in to report (it lowers what this shard holds, which is what
+   * its share of the work left is measured against).
    */
   #starved = false;
   /** The coordinator holds work back until outcomes come in: report each one at once. */
@@ -111,8 +111,6 @@ export class ShardRun {
       const outbox = this.#outbox.length;
       // Work is asked for once less than one more round of it waits here; a report carries up
       // to REPORT_FACTOR x slots outcomes while the rest of the prefetch keeps the slots busy.
-      // A shard refused work asks again once it has outcomes to report: they lower what it
-      // holds, which is what its share of the work left is measured against.
       const wantsWork = !this.#stopping && (!this.#starved || outbox > 0);
       const low = this.#queue.length < slots;
       const callNow =
