@@ -4,6 +4,8 @@ import { ShardRun } from '../src/shard/shard-run';
 
 /** While a run is active the shard re-arms this alarm so the runtime keeps the object alive. */
 const KEEPALIVE_MS = 30_000;
+/** How long after a run starts its keep-alive alarm is first written (see start). */
+const KEEPALIVE_DELAY_MS = 1_000;
 
 /**
  * A fan-out worker of one job: runs one ShardRun at a time. It keeps no durable state of its
@@ -20,9 +22,16 @@ export class FetchShard extends DurableObject<Env> {
     const run = new ShardRun(a, this.env.JOB_COORDINATOR.getByName(a.jobId));
     this.#run = run;
     // The run outlives this call: a Durable Object keeps one I/O context for all its work.
-    // It starts before the keep-alive alarm is written, so its first call waits for nothing.
     void run.run().catch((err: unknown) => console.error('shard run crashed', err));
-    await this.ctx.storage.setAlarm(Date.now() + KEEPALIVE_MS);
+    // The keep-alive alarm is written a little later: a storage write holds back the object's
+    // outgoing requests until it commits, and the first one creates the object's database,
+    // both of which would otherwise delay the run's first fetches.
+    setTimeout(() => {
+      if (this.#run !== run || run.finished) return;
+      this.ctx.storage
+        .setAlarm(Date.now() + KEEPALIVE_MS)
+        .catch((err: unknown) => console.error('shard keep-alive alarm failed', err));
+    }, KEEPALIVE_DELAY_MS);
   }
 
   /**
