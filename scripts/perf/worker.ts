@@ -1,10 +1,20 @@
 /**
  * Micro-benchmark worker for the page-fetch path (never deployed). One request runs `n`
  * fetches of `url` with concurrency `k` using variant `v` and answers the wall time; the
- * driver (scripts/perf/run.mjs) reads the runtime's CPU time around it.
+ * driver (scripts/perf/run.mjs) reads the runtime's CPU time around it. `/floor` runs a job's
+ * URLs through shards of 6 connections with nothing else (bench/floor.mjs).
  */
+
 import { scanHtml } from '../../src/fetch/extract';
 import { fetchPage } from '../../src/fetch/fetch-page';
+import { MAX_CONNECTIONS_PER_SHARD } from '../../src/shard/protocol';
+import type { FloorShard } from './floor-shard';
+
+export { FloorShard } from './floor-shard';
+
+interface PerfEnv {
+  FLOOR_SHARD: DurableObjectNamespace<FloorShard>;
+}
 
 type Variant = (url: string) => Promise<number>;
 
@@ -189,9 +199,39 @@ const VARIANTS: Record<string, Variant> = {
   },
 };
 
+/**
+ * `/floor?url&n&c`: n URLs over ceil(c/6) shard objects of at most 6 connections, each given
+ * its share of the URLs up front (by connections), all started at once. Answers the wall time
+ * from the first start to the last shard done.
+ */
+async function floor(q: URLSearchParams, env: PerfEnv): Promise<Response> {
+  const url = q.get('url') ?? '';
+  const n = Number(q.get('n') ?? 1000);
+  const c = Number(q.get('c') ?? 50);
+  const run = Number(q.get('run') ?? 0);
+  if (!url || !(n > 0) || !(c > 0) || c > 1000) return new Response('bad query', { status: 400 });
+  const shards = Math.ceil(c / MAX_CONNECTIONS_PER_SHARD);
+  const started = Date.now();
+  const runs = Array.from({ length: shards }, (_, s) => {
+    const slots = Math.min(MAX_CONNECTIONS_PER_SHARD, c - s * MAX_CONNECTIONS_PER_SHARD);
+    // URLs split by connections; the remainder goes one each to the first shards.
+    const before = Math.floor((n * s * MAX_CONNECTIONS_PER_SHARD) / c);
+    const upto = s === shards - 1 ? n : Math.floor((n * (s + 1) * MAX_CONNECTIONS_PER_SHARD) / c);
+    // A fresh object name per run, as a job's shards are.
+    return env.FLOOR_SHARD.getByName(`${run}/${s}`).run(url, before, upto - before, slots);
+  });
+  const done = await Promise.all(runs);
+  const failed = done.reduce((sum, r) => sum + r.failed, 0);
+  const firstError = done.find((r) => r.firstError)?.firstError ?? '';
+  return Response.json({ wallMs: Date.now() - started, n, c, shards, failed, firstError });
+}
+
 export default {
-  async fetch(request: Request): Promise<Response> {
-    const q = new URL(request.url).searchParams;
+  async fetch(request: Request, env: PerfEnv): Promise<Response> {
+    const { pathname, searchParams: q } = new URL(request.url);
+    if (pathname === '/floor') return floor(q, env);
+    // The readiness probe of scripts/lib/harness.mjs.
+    if (pathname === '/' && !q.has('v')) return new Response('ok');
     const variant = VARIANTS[q.get('v') ?? 'a'];
     const n = Number(q.get('n') ?? 1000);
     const k = Number(q.get('k') ?? 200);
