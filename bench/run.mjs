@@ -41,7 +41,7 @@ const SCENARIOS = {
     concurrency: 50,
     perHostConcurrency: 50,
     hosts: ['127.0.0.1'],
-    note: 'latency-bound; target <= 1.10x floor',
+    note: 'latency-bound; target <= 1.05x floor (runtime floor: npm run bench:floor)',
   },
   cpu: {
     name: 'cpu',
