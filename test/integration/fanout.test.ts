@@ -1,3 +1,4 @@
+import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { Result } from '../../src/jobs/types';
@@ -78,6 +79,48 @@ describe('shards', () => {
     const stats = await originStats(t);
     expect(stats.maxInFlight).toBeLessThanOrEqual(50);
     expect(stats.maxInFlight).toBeGreaterThanOrEqual(40);
+  });
+
+  it('starts its shards as it is created, and in its last rounds no shard holds more URLs than connections', async () => {
+    const t = tag('last');
+    // 20 URLs at concurrency 12 (two shards of 6): the whole job is its last two rounds.
+    const urls = Array.from({ length: 20 }, (_, i) => origin(`/delay?ms=300&tag=${t}&i=${i}`));
+    const job = await submit({ urls, concurrency: 12 });
+    const coordinator = env.JOB_COORDINATOR.getByName(job.id);
+    // Right after the POST, before any alarm of the coordinator ran: leases are out already.
+    const leased = await runInDurableObject(coordinator, (_o, state) =>
+      state.storage.sql
+        .exec<{ shard: number; n: number }>(
+          'SELECT shard, count(*) AS n FROM urls WHERE state = 1 GROUP BY shard ORDER BY shard',
+        )
+        .toArray(),
+    );
+    expect(leased.map((r) => r.shard)).toEqual([0, 1]);
+    for (const r of leased) expect(r.n).toBeLessThanOrEqual(MAX_CONNECTIONS_PER_SHARD);
+    const view = await waitForJob(job.id);
+    expect(view.counts.succeeded).toBe(20);
+    const stats = await originStats(t);
+    expect(stats.requests).toBe(20);
+    expect(stats.maxInFlight).toBeLessThanOrEqual(12);
+  });
+
+  it('a shard writes its keep-alive alarm a second into its run, not before its first fetches', async () => {
+    const t = tag('keepalive');
+    const urls = Array.from({ length: 6 }, (_, i) => origin(`/delay?ms=2500&tag=${t}&i=${i}`));
+    const job = await submit({ urls, concurrency: 6 });
+    const shard = env.FETCH_SHARD.getByName(`${job.id}/0`);
+    const alarmOf = () => runInDurableObject(shard, (_o, state) => state.storage.getAlarm());
+    // Once the first fetches reached the origin, the alarm is still to come.
+    for (let i = 0; i < 100 && (await originStats(t)).requests === 0; i++) await sleep(10);
+    expect((await originStats(t)).requests).toBeGreaterThan(0);
+    expect(await alarmOf()).toBeNull();
+    let alarm: number | null = null;
+    for (let i = 0; i < 100 && alarm === null; i++) {
+      await sleep(50);
+      alarm = await alarmOf();
+    }
+    expect(alarm).not.toBeNull();
+    expect((await waitForJob(job.id)).counts.succeeded).toBe(6);
   });
 
   it('a shard that dies mid-batch loses nothing and doubles nothing', async () => {
