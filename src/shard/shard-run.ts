@@ -112,7 +112,11 @@ export class ShardRun {
       // Work is asked for once less than one more round of it waits here; a report carries up
       // to REPORT_FACTOR x slots outcomes while the rest of the prefetch keeps the slots busy.
       const wantsWork = !this.#stopping && (!this.#starved || outbox > 0);
-      const low = this.#queue.length < slots;
+      // Under eager replies the coordinator hands out no more than a shard's free connections
+      // (host limits, the last rounds): asking while none is free would only come back empty.
+      const low = this.#eager
+        ? this.#active + this.#queue.length < slots
+        : this.#queue.length < slots;
       const callNow =
         outbox >= REPORT_FACTOR * slots ||
         (outbox > 0 && (this.#eager || sinceCall >= FLUSH_MS || idle || this.#stopping)) ||

@@ -59,6 +59,58 @@ describe('shards', () => {
     expect(stats.maxInFlight).toBe(MAX_CONNECTIONS_PER_SHARD);
   });
 
+  it('under eager replies a shard asks for work only when a connection is free', async () => {
+    const t = tag('eager');
+    const items: WorkItem[] = Array.from({ length: 12 }, (_, i) => ({
+      type: 'page',
+      idx: i,
+      url: origin(`/delay?ms=40&tag=${t}&i=${i}`),
+      host: new URL(origin('/')).host,
+    }));
+    const slots = 3;
+    let held = 0;
+    let reported = 0;
+    let calls = 0;
+    let empty = 0;
+    const run = new ShardRun(
+      {
+        jobId: 'unit',
+        shardIdx: 0,
+        runId: 'r1',
+        slots,
+        timeoutMs: 5_000,
+        maxBytes: 1_000_000,
+        selectors: {},
+        allowPrivate: true,
+        heartbeatMs: 500,
+        items: [],
+        holds: [],
+      },
+      {
+        // Like the coordinator under host limits or in a job's last rounds: no more than the
+        // shard's free connections, and outcomes wanted at once.
+        async exchange(req) {
+          calls++;
+          reported += req.outcomes.length;
+          held -= req.outcomes.length;
+          const batch = items.splice(0, Math.max(0, slots - held));
+          held += batch.length;
+          if (batch.length === 0 && req.outcomes.length === 0) empty++;
+          const done = reported === 12 && req.inflight === 0 && req.queued === 0;
+          return { items: batch, stop: done, abort: false, eager: items.length > 0 };
+        },
+      },
+    );
+    await run.run();
+    expect(reported).toBe(12);
+    // One call per finished page (reporting it and taking the next URL), plus the first;
+    // none that could only come back empty but the one after the coordinator stops being
+    // eager (10 of them before the fix).
+    expect(empty).toBeLessThanOrEqual(1);
+    expect(calls).toBeLessThanOrEqual(12 + 2);
+    expect((await originStats(t)).maxInFlight).toBeLessThanOrEqual(slots);
+  });
+
   it('a job meets its concurrency with several shards and never exceeds it', async () => {
     const t = tag('fan');
     const urls = Array.from({ length: 90 }, (_, i) => origin(`/delay?ms=150&tag=${t}&i=${i}`));
