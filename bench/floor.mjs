@@ -8,14 +8,15 @@
 //   npm run bench:floor                      # 1,000 URLs, C=50, 250 ms, 3 runs
 //   npm run bench:floor -- 10000 200 50 --runs 5
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   freePort,
   freshStateDir,
+  machineInfo,
   median,
   ROOT,
+  resultsStamp,
   sleep,
   startOrigin,
   startServer,
@@ -28,10 +29,7 @@ const { values, positionals } = parseArgs({
 const [n = 1000, c = 50, latencyMs = 250] = positionals.map(Number);
 const runs = Math.max(1, Math.min(20, Number(values.runs) || 3));
 const floorMs = Math.ceil(n / c) * latencyMs;
-const stamp = new Date()
-  .toISOString()
-  .replace(/[:.]/g, '-')
-  .replace(/-\d+Z$/, 'Z');
+const stamp = resultsStamp();
 const outDir = join(ROOT, 'bench', 'results');
 mkdirSync(outDir, { recursive: true });
 
@@ -73,13 +71,7 @@ try {
     `runtime floor, N=${n} C=${c} L=${latencyMs} ms (floor ${(floorMs / 1000).toFixed(2)} s): ` +
       `median of ${runs} ${(wallMs / 1000).toFixed(2)} s = ${(wallMs / floorMs).toFixed(3)}x`,
   );
-  const machine = {
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-    cpuModel: os.cpus()[0]?.model ?? 'unknown',
-    cpus: os.cpus().length,
-    totalMemMB: Math.round(os.totalmem() / 2 ** 20),
-    node: process.version,
-  };
+  const machine = machineInfo();
   const file = join(outDir, `floor-${stamp}.json`);
   const summary = { n, concurrency: c, latencyMs, floorS: floorMs / 1000, wallS: wallMs / 1000 };
   writeFileSync(

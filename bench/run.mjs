@@ -15,11 +15,13 @@ import {
   freePort,
   freshStateDir,
   getJob,
+  machineInfo,
   median,
   ORIGIN_HOSTS,
   percentile,
   procMeter,
   ROOT,
+  resultsStamp,
   sleep,
   startOrigin,
   startServer,
@@ -437,18 +439,9 @@ async function main() {
     }
   }
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const machine = {
-    os: `${os.type()} ${os.release()} ${os.arch()}`,
-    cpuModel: os.cpus()[0]?.model ?? 'unknown',
-    cpus: os.cpus().length,
-    totalMemMB: Math.round(os.totalmem() / 2 ** 20),
-    node: process.version,
-  };
+  const machine = machineInfo();
   const startedAt = new Date();
-  const stamp = startedAt
-    .toISOString()
-    .replace(/[:]/g, '-')
-    .replace(/\.\d+Z$/, 'Z');
+  const stamp = resultsStamp(startedAt);
   console.log(
     `bench: ${names.join(', ')} x ${runs} run(s) on ${machine.cpuModel} x${machine.cpus}, ` +
       `${machine.totalMemMB} MB, node ${machine.node}`,

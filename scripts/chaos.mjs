@@ -17,6 +17,7 @@ import {
   freshStateDir,
   getJob,
   ROOT,
+  resultsStamp,
   sleep,
   startOrigin,
   startServer,
@@ -57,10 +58,7 @@ async function main() {
 
   const resultsDir = join(ROOT, 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
-  const stamp = new Date()
-    .toISOString()
-    .replace(/[:]/g, '-')
-    .replace(/\.\d+Z$/, 'Z');
+  const stamp = resultsStamp();
   const logPath = join(resultsDir, `chaos-${stamp}.log`);
   const tag = `chaos-${stamp}`;
   const persistDir = freshStateDir('chaos-');

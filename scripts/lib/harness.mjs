@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +54,25 @@ function installExitHandlers() {
       process.exit(130);
     });
   }
+}
+
+/** A timestamp for result file names: 2026-11-28T19-07-53Z. */
+export function resultsStamp(date = new Date()) {
+  return date
+    .toISOString()
+    .replace(/[:]/g, '-')
+    .replace(/\.\d+Z$/, 'Z');
+}
+
+/** The machine a benchmark ran on, as stored with its results. */
+export function machineInfo() {
+  return {
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    cpus: os.cpus().length,
+    totalMemMB: Math.round(os.totalmem() / 2 ** 20),
+    node: process.version,
+  };
 }
 
 /** @param {number} ms */

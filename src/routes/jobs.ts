@@ -6,6 +6,7 @@ import { TERMINAL_STATUSES } from '../jobs/types';
 import { idempotentJobId, newJobId, sha256Hex } from '../lib/ids';
 import { ApiError } from '../middleware/errors';
 import { coordinatorFor, found } from './job-stub';
+import { invalidBody, maxUrlsPerJob, readJsonBody } from './json-body';
 import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, parseLimit, readCursor } from './paging';
 
 /**
@@ -14,32 +15,13 @@ import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, parseLimit, readCursor } from './pa
  */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 const MAX_WAIT_S = 30;
-const DEFAULT_MAX_URLS = 100_000;
 
 export const jobRoutes = new Hono<AppEnv>();
 
 jobRoutes.post('/', async (c) => {
-  const type = c.req.header('content-type') ?? '';
-  if (!/^application\/json\b/i.test(type)) {
-    throw new ApiError('unsupported_media_type', 'send the job as Content-Type: application/json');
-  }
-  const declared = Number(c.req.header('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
-  const text = await c.req.text();
-  if (text.length > MAX_BODY_BYTES) throw tooLarge();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (err) {
-    throw new ApiError('invalid_request', `body is not valid JSON: ${(err as Error).message}`);
-  }
-  const maxUrls = Number(c.env.MAX_URLS_PER_JOB) || DEFAULT_MAX_URLS;
-  const parsed = parseJob(body, maxUrls);
-  if (!parsed.ok) {
-    const first = parsed.issues[0];
-    const message = first ? `${first.path}: ${first.message}` : 'invalid job';
-    throw new ApiError('invalid_request', message, parsed.issues);
-  }
+  const { text, body } = await readJsonBody(c, 'job', MAX_BODY_BYTES);
+  const parsed = parseJob(body, maxUrlsPerJob(c.env));
+  if (!parsed.ok) throw invalidBody(parsed.issues, 'job');
   const wait = parseWait(c.req.query('wait'));
   const key = c.req.header('idempotency-key');
   if (key !== undefined && (key.length === 0 || key.length > 256)) {
@@ -143,8 +125,4 @@ function parseWait(raw: string | undefined): number {
     );
   }
   return n;
-}
-
-function tooLarge(): ApiError {
-  return new ApiError('payload_too_large', `the body is over ${MAX_BODY_BYTES} bytes`);
 }

@@ -4,38 +4,18 @@ import { sha256Hex } from '../lib/ids';
 import { isScheduleId, newScheduleId } from '../lib/schedule-ids';
 import { ApiError } from '../middleware/errors';
 import { parseSchedule } from '../schedules/schema';
+import { invalidBody, maxUrlsPerJob, readJsonBody } from './json-body';
 import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, parseLimit, readCursor } from './paging';
 
 /** Well above the largest job a schedule may hold (1,000,000 bytes of JSON) plus its name. */
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
-const DEFAULT_MAX_URLS = 100_000;
 
 export const scheduleRoutes = new Hono<AppEnv>();
 
 scheduleRoutes.post('/', async (c) => {
-  const type = c.req.header('content-type') ?? '';
-  if (!/^application\/json\b/i.test(type)) {
-    throw new ApiError(
-      'unsupported_media_type',
-      'send the schedule as Content-Type: application/json',
-    );
-  }
-  const declared = Number(c.req.header('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
-  const text = await c.req.text();
-  if (text.length > MAX_BODY_BYTES) throw tooLarge();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (err) {
-    throw new ApiError('invalid_request', `body is not valid JSON: ${(err as Error).message}`);
-  }
-  const parsed = parseSchedule(body, Number(c.env.MAX_URLS_PER_JOB) || DEFAULT_MAX_URLS);
-  if (!parsed.ok) {
-    const first = parsed.issues[0];
-    const message = first ? `${first.path}: ${first.message}` : 'invalid schedule';
-    throw new ApiError('invalid_request', message, parsed.issues);
-  }
+  const { body } = await readJsonBody(c, 'schedule', MAX_BODY_BYTES);
+  const parsed = parseSchedule(body, maxUrlsPerJob(c.env));
+  if (!parsed.ok) throw invalidBody(parsed.issues, 'schedule');
   const createdAt = Date.now();
   const view = await scheduler(c.env).create({
     id: newScheduleId(createdAt),
@@ -92,8 +72,4 @@ function decodeListCursor(raw: string | undefined): { createdAt: number; id: str
   if (!raw) return null;
   const m = readCursor(raw, /^(\d{1,15})\.(s[0-9a-z]{21})$/);
   return { createdAt: Number(m[1]), id: m[2] ?? '' };
-}
-
-function tooLarge(): ApiError {
-  return new ApiError('payload_too_large', `the body is over ${MAX_BODY_BYTES} bytes`);
 }

@@ -2,7 +2,11 @@ import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { Result } from '../../src/jobs/types';
-import { MAX_CONNECTIONS_PER_SHARD, type WorkItem } from '../../src/shard/protocol';
+import {
+  MAX_CONNECTIONS_PER_SHARD,
+  type ShardAssignment,
+  type WorkItem,
+} from '../../src/shard/protocol';
 import { ShardRun } from '../../src/shard/shard-run';
 import {
   allResults,
@@ -18,40 +22,48 @@ import {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const port = () => new URL(origin('/')).port;
 
+/** A shard run's assignment for ShardRun driven directly, with no coordinator behind it. */
+function unitAssignment(slots: number): ShardAssignment {
+  return {
+    jobId: 'unit',
+    shardIdx: 0,
+    runId: 'r1',
+    slots,
+    timeoutMs: 5_000,
+    maxBytes: 1_000_000,
+    selectors: {},
+    allowPrivate: true,
+    heartbeatMs: 500,
+    items: [],
+    holds: [],
+  };
+}
+
+/** `n` work items for origin pages that answer after `ms`, counted under tag `t`. */
+function delayedPages(n: number, ms: number, t: string): WorkItem[] {
+  const host = new URL(origin('/')).host;
+  return Array.from({ length: n }, (_, i) => ({
+    type: 'page',
+    idx: i,
+    url: origin(`/delay?ms=${ms}&tag=${t}&i=${i}`),
+    host,
+  }));
+}
+
 describe('shards', () => {
   it('a shard never has more than 6 fetches in flight, however much it is given', async () => {
     const t = tag('shard6');
-    const items: WorkItem[] = Array.from({ length: 30 }, (_, i) => ({
-      type: 'page',
-      idx: i,
-      url: origin(`/delay?ms=60&tag=${t}&i=${i}`),
-      host: new URL(origin('/')).host,
-    }));
+    const items = delayedPages(30, 60, t);
     let reported = 0;
-    const run = new ShardRun(
-      {
-        jobId: 'unit',
-        shardIdx: 0,
-        runId: 'r1',
-        slots: MAX_CONNECTIONS_PER_SHARD,
-        timeoutMs: 5_000,
-        maxBytes: 1_000_000,
-        selectors: {},
-        allowPrivate: true,
-        heartbeatMs: 500,
-        items: [],
-        holds: [],
+    const run = new ShardRun(unitAssignment(MAX_CONNECTIONS_PER_SHARD), {
+      // A greedy coordinator: hands out far more than the shard's slots at once.
+      async exchange(req) {
+        reported += req.outcomes.length;
+        const batch = items.splice(0, 25);
+        const done = reported === 30 && req.inflight === 0 && req.queued === 0;
+        return { items: batch, stop: done, abort: false };
       },
-      {
-        // A greedy coordinator: hands out far more than the shard's slots at once.
-        async exchange(req) {
-          reported += req.outcomes.length;
-          const batch = items.splice(0, 25);
-          const done = reported === 30 && req.inflight === 0 && req.queued === 0;
-          return { items: batch, stop: done, abort: false };
-        },
-      },
-    );
+    });
     await run.run();
     expect(reported).toBe(30);
     const stats = await originStats(t);
@@ -61,46 +73,26 @@ describe('shards', () => {
 
   it('under eager replies a shard asks for work only when a connection is free', async () => {
     const t = tag('eager');
-    const items: WorkItem[] = Array.from({ length: 12 }, (_, i) => ({
-      type: 'page',
-      idx: i,
-      url: origin(`/delay?ms=40&tag=${t}&i=${i}`),
-      host: new URL(origin('/')).host,
-    }));
+    const items = delayedPages(12, 40, t);
     const slots = 3;
     let held = 0;
     let reported = 0;
     let calls = 0;
     let empty = 0;
-    const run = new ShardRun(
-      {
-        jobId: 'unit',
-        shardIdx: 0,
-        runId: 'r1',
-        slots,
-        timeoutMs: 5_000,
-        maxBytes: 1_000_000,
-        selectors: {},
-        allowPrivate: true,
-        heartbeatMs: 500,
-        items: [],
-        holds: [],
+    const run = new ShardRun(unitAssignment(slots), {
+      // Like the coordinator under host limits or in a job's last rounds: no more than the
+      // shard's free connections, and outcomes wanted at once.
+      async exchange(req) {
+        calls++;
+        reported += req.outcomes.length;
+        held -= req.outcomes.length;
+        const batch = items.splice(0, Math.max(0, slots - held));
+        held += batch.length;
+        if (batch.length === 0 && req.outcomes.length === 0) empty++;
+        const done = reported === 12 && req.inflight === 0 && req.queued === 0;
+        return { items: batch, stop: done, abort: false, eager: items.length > 0 };
       },
-      {
-        // Like the coordinator under host limits or in a job's last rounds: no more than the
-        // shard's free connections, and outcomes wanted at once.
-        async exchange(req) {
-          calls++;
-          reported += req.outcomes.length;
-          held -= req.outcomes.length;
-          const batch = items.splice(0, Math.max(0, slots - held));
-          held += batch.length;
-          if (batch.length === 0 && req.outcomes.length === 0) empty++;
-          const done = reported === 12 && req.inflight === 0 && req.queued === 0;
-          return { items: batch, stop: done, abort: false, eager: items.length > 0 };
-        },
-      },
-    );
+    });
     await run.run();
     expect(reported).toBe(12);
     // One call per finished page (reporting it and taking the next URL), plus the first;

@@ -1,0 +1,48 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../app-env';
+import type { Issue } from '../jobs/schema';
+import { ApiError } from '../middleware/errors';
+
+/** MAX_URLS_PER_JOB when the environment does not set it. */
+const DEFAULT_MAX_URLS = 100_000;
+
+/**
+ * The JSON body of a POST that creates something (`what`: "job", "schedule"): Content-Type
+ * checked, refused above `maxBytes` before and after reading, parsed. Returns the text too
+ * (its hash is what makes a repeat recognisable).
+ */
+export async function readJsonBody(
+  c: Context<AppEnv>,
+  what: string,
+  maxBytes: number,
+): Promise<{ text: string; body: unknown }> {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^application\/json\b/i.test(type)) {
+    throw new ApiError(
+      'unsupported_media_type',
+      `send the ${what} as Content-Type: application/json`,
+    );
+  }
+  const tooLarge = () => new ApiError('payload_too_large', `the body is over ${maxBytes} bytes`);
+  const declared = Number(c.req.header('content-length') ?? '0');
+  if (declared > maxBytes) throw tooLarge();
+  const text = await c.req.text();
+  if (text.length > maxBytes) throw tooLarge();
+  try {
+    return { text, body: JSON.parse(text) as unknown };
+  } catch (err) {
+    throw new ApiError('invalid_request', `body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** The invalid_request error for a body's issues, named by the first one. */
+export function invalidBody(issues: Issue[], what: string): ApiError {
+  const first = issues[0];
+  const message = first ? `${first.path}: ${first.message}` : `invalid ${what}`;
+  return new ApiError('invalid_request', message, issues);
+}
+
+/** How many URLs one job may hold (MAX_URLS_PER_JOB, default 100,000). */
+export function maxUrlsPerJob(env: Env): number {
+  return Number(env.MAX_URLS_PER_JOB) || DEFAULT_MAX_URLS;
+}
