@@ -45,6 +45,15 @@ const SCENARIOS = {
     hosts: ['127.0.0.1'],
     note: 'latency-bound; target <= 1.05x floor (runtime floor: npm run bench:floor)',
   },
+  mid: {
+    name: 'mid',
+    n: 2_000,
+    latencyMs: 100,
+    concurrency: 100,
+    perHostConcurrency: 100,
+    hosts: ['127.0.0.1'],
+    note: 'per-round cost; target <= 1.18x floor (the seed aiohttp scraper here)',
+  },
   cpu: {
     name: 'cpu',
     n: 10_000,
