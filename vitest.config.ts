@@ -26,7 +26,14 @@ export default defineConfig({
       ? { json: process.env.VITEST_JSON_REPORT }
       : undefined,
     globalSetup: ['./test/global-setup.ts'],
-    include: ['test/**/*.test.ts'],
+    // test/unit: pure logic, no bindings. test/worker: through the worker's handlers against the
+    // local origin. test/durable-objects: Durable Objects driven directly (runInDurableObject,
+    // alarms, aborts, RPC). The Node-side tests (test/node) run under node --test instead.
+    include: [
+      'test/unit/**/*.test.ts',
+      'test/worker/**/*.test.ts',
+      'test/durable-objects/**/*.test.ts',
+    ],
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// scrape-fanout: a command-line client for the scrape-fanout HTTP API (see README / DESIGN.md).
+// scrape-fanout: a command-line client for the scrape-fanout HTTP API (README.md, "The API").
 // Exit codes: 0 done (job completed), 1 the job ended failed/cancelled/timed_out, 2 an error
 // (usage, API error, API unreachable), 130 interrupted.
 import { parseArgs } from 'node:util';

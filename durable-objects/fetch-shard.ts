@@ -38,7 +38,7 @@ export class FetchShard extends DurableObject<Env> {
    * Aborts the run if it is still the one named (cancel, deadline, failFast); with no runId,
    * whatever runs. An aborted run reports nothing more, exactly as if the shard had died.
    */
-  async abort(_jobId: string, runId?: string): Promise<void> {
+  async abort(runId?: string): Promise<void> {
     if (runId === undefined || this.#run?.runId === runId) this.#run?.abort();
   }
 

@@ -10,7 +10,7 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX jobs_newest ON jobs (created_at DESC, id DESC);`,
 ];
 
-export interface IndexedJob {
+interface IndexedJob {
   id: string;
   createdAt: number;
 }

@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { createJob } from '../src/jobs/create-job';
-import { parseJob } from '../src/jobs/schema';
+import { firstIssueMessage, maxUrlsPerJob, parseJob } from '../src/jobs/schema';
 import { latestRunAtOrBefore, nextRunAfter } from '../src/lib/cron';
 import { scheduledJobId } from '../src/lib/schedule-ids';
 import { Sql } from '../src/lib/sql';
@@ -41,12 +41,11 @@ const MIGRATIONS: readonly string[] = [
 /** Runs kept per schedule (newest due times); older ones are pruned as new ones settle. */
 export const RUNS_KEPT = 20;
 /** Job starts one tick attempts at most: each is two RPCs, and a tick must stay bounded. */
-export const MAX_STARTS_PER_TICK = 50;
+const MAX_STARTS_PER_TICK = 50;
 /** Starts in flight at once within a tick. */
 const START_CONCURRENCY = 6;
 /** A start that throws (not one that is refused) is retried on later ticks this many times. */
-export const MAX_START_ATTEMPTS = 3;
-const DEFAULT_MAX_URLS = 100_000;
+const MAX_START_ATTEMPTS = 3;
 
 interface ScheduleRow extends Record<string, SqlStorageValue> {
   id: string;
@@ -226,12 +225,10 @@ export class Scheduler extends DurableObject<Env> {
     const key = runKey(run.schedule_id, run.due_at);
     try {
       const jobId = await scheduledJobId(run.schedule_id, run.due_at);
-      const maxUrls = Number(this.env.MAX_URLS_PER_JOB) || DEFAULT_MAX_URLS;
       // Validated again: MAX_URLS_PER_JOB or the job rules may have changed since it was saved.
-      const parsed = parseJob(JSON.parse(run.job), maxUrls);
+      const parsed = parseJob(JSON.parse(run.job), maxUrlsPerJob(this.env));
       if (!parsed.ok) {
-        const first = parsed.issues[0];
-        const message = first ? `job.${first.path}: ${first.message}` : 'invalid job';
+        const message = firstIssueMessage(parsed.issues, 'invalid job', 'job.');
         return this.#record(run, 'failed', null, run.attempts + 1, message);
       }
       const created = await createJob(this.env, {

@@ -2,13 +2,19 @@
 
 /** @typedef {import('./api.mjs').JobView} JobView */
 
-/** @param {JobView} view */
+/**
+ * How many URLs of the job have their Result: succeeded, failed or cancelled.
+ * @param {JobView} view
+ */
 export function settledOf(view) {
   const c = view.counts;
   return c.succeeded + c.failed + c.cancelled;
 }
 
-/** @param {number | null | undefined} ms */
+/**
+ * A duration for people: `850 ms`, `12.3 s`, `4m05s`, `2h10m`; `-` when there is none.
+ * @param {number | null | undefined} ms
+ */
 export function formatMs(ms) {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '-';
   if (ms < 1000) return `${Math.round(ms)} ms`;
@@ -28,7 +34,10 @@ export function formatEta(ms) {
   return formatMs(ms);
 }
 
-/** @param {number} n */
+/**
+ * A byte count in binary units: `512 B`, `1.5 KB`, `3.2 MB`, `1.25 GB`.
+ * @param {number} n
+ */
 export function formatBytes(n) {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;

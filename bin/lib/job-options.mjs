@@ -1,4 +1,4 @@
-// Command-line options of `submit` -> the body of POST /v1/jobs (DESIGN.md, "HTTP API v1").
+// Command-line options of `submit` -> the body of POST /v1/jobs (README.md, "POST /v1/jobs").
 // Only the shape is checked here; ranges are the server's to judge (it names the field).
 
 export class UsageError extends Error {}

@@ -242,15 +242,35 @@ export function isAlive(pid) {
 }
 
 /**
+ * @typedef {{ port: number, persistDir: string, logPath: string, readyTimeoutMs?: number,
+ *   extraArgs?: string[] }} ServerOptions
+ * @typedef {{ pid: number, base: string, seen: number[], treePids: () => number[] }} Tree
+ *   What killing a server's process tree needs.
+ */
+
+/**
  * Starts `node scripts/start.mjs --persist-to DIR` (wrangler dev -> workerd) detached, in its
  * own process group, its output appended to logPath, and waits until `GET /` answers.
- * @param {{ port: number, persistDir: string, logPath: string, readyTimeoutMs?: number,
- *   extraArgs?: string[] }} opts
+ * @param {ServerOptions} opts
  */
 export async function startServer(opts) {
   const logOffset = existsSync(opts.logPath) ? statSync(opts.logPath).size : 0;
   const fd = openSync(opts.logPath, 'a');
   const started = performance.now();
+  const { pid, exitInfo } = spawnServer(opts, fd);
+  const server = serverHandle(pid, opts, logOffset, exitInfo);
+  await waitUntilReady(server, started, opts.readyTimeoutMs ?? 90_000);
+  server.readyMs = performance.now() - started;
+  server.treePids();
+  return server;
+}
+
+/**
+ * Spawns the start script in its own process group (killed if we are interrupted), its
+ * output to fd. `exitInfo` says how it exited, null while it runs.
+ * @param {ServerOptions} opts @param {number} fd
+ */
+function spawnServer(opts, fd) {
   const child = spawn(
     process.execPath,
     [
@@ -275,6 +295,15 @@ export async function startServer(opts) {
   child.once('exit', (code, signal) => {
     exited = `code=${code} signal=${signal}`;
   });
+  return { pid, exitInfo: () => exited };
+}
+
+/**
+ * The handle of a spawned server: its process tree, its log, and kill().
+ * @param {number} pid @param {ServerOptions} opts @param {number} logOffset
+ * @param {() => string | null} exitInfo
+ */
+function serverHandle(pid, opts, logOffset, exitInfo) {
   const base = `http://127.0.0.1:${opts.port}`;
   const server = {
     pid,
@@ -284,7 +313,7 @@ export async function startServer(opts) {
     readyMs: 0,
     /** @type {number[]} every pid ever seen in the tree, for the kill check */
     seen: /** @type {number[]} */ ([]),
-    exitInfo: () => exited,
+    exitInfo,
     /** This server's output so far (from its own start in the shared log file). */
     logText: () => {
       try {
@@ -312,46 +341,60 @@ export async function startServer(opts) {
      * (bounded) until none of them is alive and the port refuses connections.
      * @returns {Promise<{ dead: boolean, survivors: number[], ms: number }>}
      */
-    async kill() {
-      const t0 = performance.now();
-      const members = server.treePids();
-      liveGroups.delete(pid);
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        /* the group is already gone */
-      }
-      for (const p of members) {
-        try {
-          if (isAlive(p)) process.kill(p, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
-      for (let i = 0; i < 100; i++) {
-        const alive = server.seen.filter(isAlive);
-        if (alive.length === 0 && !(await answers(base, 300))) {
-          return { dead: true, survivors: [], ms: performance.now() - t0 };
-        }
-        await delay(100);
-      }
-      return { dead: false, survivors: server.seen.filter(isAlive), ms: performance.now() - t0 };
-    },
+    kill: () => killTree(server),
   };
-  const limit = opts.readyTimeoutMs ?? 90_000;
+  return server;
+}
+
+/**
+ * See the server handle's kill().
+ * @param {Tree} tree
+ * @returns {Promise<{ dead: boolean, survivors: number[], ms: number }>}
+ */
+async function killTree(tree) {
+  const t0 = performance.now();
+  const { pid } = tree;
+  const members = tree.treePids();
+  liveGroups.delete(pid);
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    /* the group is already gone */
+  }
+  for (const p of members) {
+    try {
+      if (isAlive(p)) process.kill(p, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  for (let i = 0; i < 100; i++) {
+    const alive = tree.seen.filter(isAlive);
+    if (alive.length === 0 && !(await answers(tree.base, 300))) {
+      return { dead: true, survivors: [], ms: performance.now() - t0 };
+    }
+    await delay(100);
+  }
+  return { dead: false, survivors: tree.seen.filter(isAlive), ms: performance.now() - t0 };
+}
+
+/**
+ * Waits until the server answers `GET /`; throws when it exits first, or (after killing it)
+ * when it is not ready within limitMs of `started`.
+ * @param {ReturnType<typeof serverHandle>} server @param {number} started @param {number} limit
+ */
+async function waitUntilReady(server, started, limit) {
   for (;;) {
+    const exited = server.exitInfo();
     if (exited)
-      throw new Error(`server exited before it was ready (${exited}); see ${opts.logPath}`);
-    if (await answers(base, 1_000)) break;
+      throw new Error(`server exited before it was ready (${exited}); see ${server.logPath}`);
+    if (await answers(server.base, 1_000)) break;
     if (performance.now() - started > limit) {
       await server.kill();
-      throw new Error(`server not ready within ${limit} ms; see ${opts.logPath}`);
+      throw new Error(`server not ready within ${limit} ms; see ${server.logPath}`);
     }
     await delay(200);
   }
-  server.readyMs = performance.now() - started;
-  server.treePids();
-  return server;
 }
 
 /**

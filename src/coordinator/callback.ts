@@ -1,4 +1,7 @@
 import type { JobView } from '../jobs/types';
+import { backoffDelayMs } from '../lib/backoff';
+import { toHex } from '../lib/hex';
+import type { JobRecord } from './job-record';
 
 export const CALLBACK_MAX_ATTEMPTS = 5;
 const CALLBACK_TIMEOUT_MS = 10_000;
@@ -13,7 +16,7 @@ export async function signBody(secret: string, body: string): Promise<string> {
     ['sign'],
   );
   const mac = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(body));
-  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return toHex(mac);
 }
 
 /** POSTs a terminal job's status to its callbackUrl; true when the receiver answered 2xx. */
@@ -37,4 +40,42 @@ export async function deliverCallback(
   } catch {
     return false;
   }
+}
+
+/** Delivery state of a job's callback: `pending:<attempts so far>`, then delivered or failed. */
+export const CALLBACK_DUE = 'pending:0';
+
+/** The state after one delivery attempt (`attempt` counts it). */
+export function nextCallbackState(attempt: number, delivered: boolean): string {
+  if (delivered) return 'delivered';
+  return attempt >= CALLBACK_MAX_ATTEMPTS ? 'failed' : `pending:${attempt}`;
+}
+
+/** The attempt a state says comes next, or null when nothing is to be sent. */
+export function callbackAttempt(state: string | null): number | null {
+  if (!state?.startsWith('pending:')) return null;
+  return Number(state.slice('pending:'.length)) + 1;
+}
+
+/** How long after a failed attempt the next one is made. */
+export function callbackRetryDelayMs(attempt: number): number {
+  return backoffDelayMs(attempt, { baseDelayMs: 2_000, maxDelayMs: 60_000 });
+}
+
+/**
+ * Makes the callback attempt a terminal job's record says is due, if any, and records how it
+ * went. Returns when to try again, or null when nothing more is to be sent.
+ */
+export async function deliverDueCallback(
+  record: JobRecord,
+  view: () => JobView,
+  secret: string | undefined,
+): Promise<number | null> {
+  const url = record.spec.callbackUrl;
+  const attempt = callbackAttempt(record.row.callback_state);
+  if (!url || attempt === null) return null;
+  const ok = await deliverCallback(url, view(), secret);
+  const next = nextCallbackState(attempt, ok);
+  record.setCallbackState(next);
+  return callbackAttempt(next) === null ? null : Date.now() + callbackRetryDelayMs(attempt);
 }

@@ -1,5 +1,6 @@
 import type { RobotsRules } from '../lib/robots';
 import type { Sql } from '../lib/sql';
+import { heldUntil, hostCanTake, recoveredLimit, throttledLimit } from './host-limits';
 
 /** Robots state of a host: unknown, being fetched by a shard, or known rules. */
 export type RobotsState = null | { pending: number } | RobotsRules;
@@ -7,21 +8,40 @@ export type RobotsState = null | { pending: number } | RobotsRules;
 export interface HostState {
   id: number;
   host: string;
-  /** Adaptive limit (AutoThrottle-style): lowered on 429/503, raised slowly on success. */
-  lim: number;
-  leased: number;
+  /** Adaptive limit of URLs out at once (see host-limits.ts). */
+  limit: number;
+  /** URLs of this host out with shards now; never persisted (rebuilt from the URL rows). */
+  inUse: number;
   blockedUntil: number;
   robots: RobotsState;
 }
 
-const MIN_LIMIT = 1;
 /** Idle, unconstrained hosts beyond this many are dropped from memory (they reload on use). */
 const MAX_CACHED_HOSTS = 10_000;
+/** Host rows per insert statement (one JSON parameter each). */
+const HOSTS_PER_INSERT = 5_000;
+
+/** Stores a new job's hosts (`host[:port]` -> id). */
+export function insertHosts(sql: Sql, hostIds: ReadonlyMap<string, number>): void {
+  let rows: string[] = [];
+  const flush = () => {
+    if (rows.length === 0) return;
+    sql.run(
+      'INSERT INTO hosts (id, host) SELECT value->>0, value->>1 FROM json_each(?)',
+      `[${rows.join(',')}]`,
+    );
+    rows = [];
+  };
+  for (const [host, id] of hostIds) {
+    rows.push(JSON.stringify([id, host]));
+    if (rows.length >= HOSTS_PER_INSERT) flush();
+  }
+  flush();
+}
 
 /**
- * Per-host politeness state of one job. Rows live in SQLite; hot entries are cached. `leased`
- * is never persisted: after a restart it is rebuilt from the leased URL rows. Hosts that
- * cannot take work right now are tracked in a set, so a lease never scans every host.
+ * Per-host politeness state of one job. Rows live in SQLite; hot entries are cached. Hosts
+ * that cannot take work right now are tracked in a set, so a hand-out never scans every host.
  */
 export class HostTable {
   readonly #sql: Sql;
@@ -33,7 +53,7 @@ export class HostTable {
   /**
    * Whether any per-host rule may ever refuse a URL of this job: robots, a per-host limit
    * below the job's concurrency, or a host throttled once (its limit lowered or held back).
-   * Sticky: once set, every lease looks at hosts one by one.
+   * Sticky: once set, every hand-out looks at hosts one by one.
    */
   #mayRefuse: boolean;
 
@@ -57,13 +77,10 @@ export class HostTable {
     return !this.#mayRefuse && this.#constrained.size === 0;
   }
 
-  /** Rebuilds in-memory leased counts from the URL table (start-up and after lease expiry). */
-  loadLeases(): void {
-    for (const h of this.#cache.values()) h.leased = 0;
-    const rows = this.#sql.all<{ host_id: number; n: number }>(
-      'SELECT host_id, count(*) AS n FROM urls WHERE state = 1 GROUP BY host_id',
-    );
-    for (const r of rows) this.get(r.host_id).leased = r.n;
+  /** Sets every host's in-use count from the URLs out per host (start-up, taking back). */
+  setInUse(outPerHost: ReadonlyArray<{ host_id: number; n: number }>): void {
+    for (const h of this.#cache.values()) h.inUse = 0;
+    for (const r of outPerHost) this.get(r.host_id).inUse = r.n;
     for (const h of this.#cache.values()) this.#track(h, Date.now());
   }
 
@@ -81,8 +98,8 @@ export class HostTable {
     const state: HostState = {
       id,
       host: row?.host ?? '',
-      lim: row?.lim ?? this.#maxLimit,
-      leased: 0,
+      limit: row?.lim ?? this.#maxLimit,
+      inUse: 0,
       blockedUntil: row?.blocked_until ?? 0,
       robots: row?.robots ? (JSON.parse(row.robots) as RobotsRules) : null,
     };
@@ -91,28 +108,20 @@ export class HostTable {
     return state;
   }
 
-  /**
-   * The leased-URL cap that applies to a host. A limit at or above the job's concurrency can
-   * never bind, so it is not applied to leases: shards may then prefetch work for that host.
-   */
-  #cap(h: HostState): number {
-    return h.lim >= this.#concurrency ? Number.POSITIVE_INFINITY : Math.floor(h.lim);
-  }
-
   /** Whether one more URL of this host may be handed out now. */
   canTake(h: HostState, now: number): boolean {
-    return h.blockedUntil <= now && h.leased < this.#cap(h);
+    return hostCanTake(h, this.#concurrency, now);
   }
 
-  /** Counts a URL handed out for this host. */
-  lease(h: HostState): void {
-    h.leased++;
+  /** Counts a URL of this host handed out. */
+  claim(h: HostState): void {
+    h.inUse++;
     this.#track(h, Date.now());
   }
 
   /** Counts a URL of this host coming back (settled, retrying or requeued). */
   release(h: HostState): void {
-    h.leased = Math.max(0, h.leased - 1);
+    h.inUse = Math.max(0, h.inUse - 1);
     this.#track(h, Date.now());
   }
 
@@ -134,21 +143,20 @@ export class HostTable {
     return out;
   }
 
-  /** A 429/503 answer: halve the host's limit and hold the whole host back for Retry-After. */
+  /** A 429/503 answer: lower the host's limit and hold it back for its Retry-After. */
   throttle(h: HostState, retryAfterMs: number | null, now: number): void {
     this.#mayRefuse = true;
-    h.lim = Math.max(MIN_LIMIT, Math.min(h.lim, this.#maxLimit) / 2);
-    if (retryAfterMs !== null && retryAfterMs > 0) {
-      h.blockedUntil = Math.max(h.blockedUntil, now + retryAfterMs);
-    }
+    h.limit = throttledLimit(h.limit, this.#maxLimit);
+    h.blockedUntil = heldUntil(h.blockedUntil, retryAfterMs, now);
     this.#persist(h);
     this.#track(h, now);
   }
 
-  /** A success: raise a lowered limit by about one slot per `lim` successes (additive). */
+  /** A success: raise a lowered limit a little. */
   recover(h: HostState): void {
-    if (h.lim >= this.#maxLimit) return;
-    h.lim = Math.min(this.#maxLimit, h.lim + 1 / h.lim);
+    const limit = recoveredLimit(h.limit, this.#maxLimit);
+    if (limit === h.limit) return;
+    h.limit = limit;
     this.#persist(h);
     this.#track(h, Date.now());
   }
@@ -171,10 +179,10 @@ export class HostTable {
     }
   }
 
-  /** Forgets every lease count (after the leases themselves are released). */
-  clearLeases(): void {
+  /** Forgets every in-use count (after every hand-out was taken back). */
+  clearInUse(): void {
     for (const h of this.#cache.values()) {
-      h.leased = 0;
+      h.inUse = 0;
       this.#track(h, Date.now());
     }
   }
@@ -187,14 +195,14 @@ export class HostTable {
 
   #shrink(): void {
     for (const [id, h] of this.#cache) {
-      if (h.leased === 0 && !this.#constrained.has(h)) this.#cache.delete(id);
+      if (h.inUse === 0 && !this.#constrained.has(h)) this.#cache.delete(id);
     }
   }
 
   #persist(h: HostState): void {
     this.#sql.run(
       'UPDATE hosts SET lim = ?, blocked_until = ? WHERE id = ?',
-      h.lim,
+      h.limit,
       h.blockedUntil,
       h.id,
     );

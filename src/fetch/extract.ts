@@ -1,7 +1,7 @@
 import { decodeHTML } from 'entities';
 
 /** Longest text kept for one selector field, in UTF-16 code units. */
-export const MAX_FIELD_CHARS = 2_000;
+const MAX_FIELD_CHARS = 2_000;
 
 /**
  * Raw (undecoded, whitespace-collapsed) text kept per field or title. The longest character
@@ -100,10 +100,9 @@ export function createExtractor(selectors: Record<string, string>): {
     match: new FirstMatch(),
   }));
 
-  // Every handler call is a native -> JS round trip that costs tens of microseconds in
-  // workerd (measured with scripts/perf: 20 link callbacks cost more than the whole parse),
-  // so the title takes no end-tag callback: an HTML <title> is RCDATA, its content is one
-  // text node, and the chunk flagged lastInTextNode ends it.
+  // Every handler call is a native -> JS round trip, so the title takes no end-tag callback:
+  // an HTML <title> is RCDATA, its content is one text node, and the chunk flagged
+  // lastInTextNode ends it.
   let rewriter = new HTMLRewriter()
     .on('title', {
       element: (el) => {
@@ -190,18 +189,81 @@ function isAsciiAlpha(c: number): boolean {
   return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
 }
 
+/** The index just past the next `>` at or after `from`, or -1 when the input ends first. */
+function afterGt(html: string, from: number): number {
+  const end = html.indexOf('>', from);
+  return end < 0 ? -1 : end + 1;
+}
+
+/** The index just past the comment that starts at `i` (with `<!--`), or -1 when unclosed. */
+function afterComment(html: string, i: number): number {
+  if (html.startsWith('<!-->', i)) return i + 5;
+  if (html.startsWith('<!--->', i)) return i + 6;
+  // A comment ends at the first `-->` or `--!>`, else at the end of the input.
+  const a = html.indexOf('-->', i + 4);
+  const b = html.indexOf('--!>', i + 4);
+  if (a < 0 && b < 0) return -1;
+  return a >= 0 && (b < 0 || a < b) ? a + 3 : b + 4;
+}
+
 /**
- * The default extraction (first title, `a[href]` count) by a JS pass over a decoded page,
- * following the HTML tokenizer for the common subset: tags and their (quoted) attributes,
- * comments, bogus comments and doctypes, RCDATA/RAWTEXT/script content. Returns null when the
- * page leaves that subset (see BAIL_ELEMENTS, `<!--` in a script), and the caller falls back
- * to HTMLRewriter; the tests check both agree.
- *
- * Why: HTMLRewriter calls JS once per matched element, and each such call costs tens of
- * microseconds in workerd (more with a DevTools session attached), far more than this pass
- * over a whole small page; see scripts/perf.
+ * Where scanning resumes after a `<` at `i` that opens no tag (the character after it is no
+ * letter): past a comment, doctype or bogus comment, or just past a `<` that is text. -1 when
+ * the input ends first.
  */
+function afterNonTag(html: string, i: number): number {
+  const c = html.charCodeAt(i + 1);
+  if (c === 0x21 /* ! */ && html.startsWith('<!--', i)) return afterComment(html, i);
+  // Doctype, bogus comment (also `<![CDATA[` in HTML content and `<?`): up to the next `>`.
+  if (c === 0x21 /* ! */ || c === 0x3f /* ? */) return afterGt(html, i + 2);
+  if (c !== 0x2f /* / */) return i + 1; // A lone `<` is text.
+  if (html.charCodeAt(i + 2) === 0x3e /* > */) return i + 3; // `</>` is dropped.
+  return afterGt(html, i + 2); // `</` + non-letter: a bogus comment.
+}
+
+/** The end of the attribute name whose second character is at `from` (its first may be `=`). */
+function attributeNameEnd(html: string, from: number): number {
+  const n = html.length;
+  let j = from;
+  while (j < n) {
+    const c = html.charCodeAt(j);
+    if (isTagBreak(c) || c === 0x3d /* = */) break;
+    j++;
+  }
+  return j;
+}
+
+/** The index past the optional `= value` of an attribute whose name ends at `from`. */
+function afterAttributeValue(html: string, from: number): number {
+  const n = html.length;
+  let j = from;
+  while (j < n && isSpace(html.charCodeAt(j))) j++;
+  if (html.charCodeAt(j) !== 0x3d /* = */) return j;
+  j++;
+  while (j < n && isSpace(html.charCodeAt(j))) j++;
+  const q = html.charCodeAt(j);
+  if (q === 0x22 || q === 0x27) {
+    const close = html.indexOf(q === 0x22 ? '"' : "'", j + 1);
+    return close < 0 ? n : close + 1;
+  }
+  while (j < n && !isSpace(html.charCodeAt(j)) && html.charCodeAt(j) !== 0x3e) j++;
+  return j;
+}
+
+/** Where the text content that starts at `from` ends: at its end tag, else at the input's end. */
+function textContentEnd(html: string, from: number, endPattern: RegExp): number {
+  endPattern.lastIndex = from;
+  const m = endPattern.exec(html);
+  return m === null ? html.length : m.index;
+}
+
+/** The default extraction (first title, `a[href]` count) in JS; null: HTMLRewriter must do it. */
 export function scanHtml(html: string): Extracted | null {
+  // Follows the HTML tokenizer for the common subset: tags and their (quoted) attributes,
+  // comments, bogus comments and doctypes, RCDATA/RAWTEXT/script content. A page outside it
+  // (see BAIL_ELEMENTS, `<!--` in a script) gives null, and the caller parses it with
+  // HTMLRewriter; the tests check both agree. The reason: HTMLRewriter calls JS once per
+  // matched element, and those calls cost more than this whole pass over a small page.
   let links = 0;
   let title: TextSink | null = null;
   const n = html.length;
@@ -209,47 +271,12 @@ export function scanHtml(html: string): Extracted | null {
   for (;;) {
     i = html.indexOf('<', i);
     if (i < 0 || i + 1 >= n) break;
-    const c = html.charCodeAt(i + 1);
-    if (c === 0x21 /* ! */) {
-      if (html.startsWith('<!--', i)) {
-        if (html.startsWith('<!-->', i)) i += 5;
-        else if (html.startsWith('<!--->', i)) i += 6;
-        else {
-          // A comment ends at the first `-->` or `--!>`, else at the end of the input.
-          const a = html.indexOf('-->', i + 4);
-          const b = html.indexOf('--!>', i + 4);
-          if (a < 0 && b < 0) break;
-          i = a >= 0 && (b < 0 || a < b) ? a + 3 : b + 4;
-        }
-        continue;
-      }
-      // Doctype, bogus comment (also `<![CDATA[` in HTML content): up to the next `>`.
-      const end = html.indexOf('>', i + 2);
-      if (end < 0) break;
-      i = end + 1;
-      continue;
-    }
-    if (c === 0x3f /* ? */) {
-      const end = html.indexOf('>', i + 2);
-      if (end < 0) break;
-      i = end + 1;
-      continue;
-    }
-    const endTag = c === 0x2f; /* / */
+    const endTag = html.charCodeAt(i + 1) === 0x2f; /* / */
     const nameAt = endTag ? i + 2 : i + 1;
     if (nameAt >= n) break;
     if (!isAsciiAlpha(html.charCodeAt(nameAt))) {
-      if (!endTag) {
-        i += 1; // A lone `<` is text.
-        continue;
-      }
-      if (html.charCodeAt(nameAt) === 0x3e) {
-        i = nameAt + 1; // `</>` is dropped.
-        continue;
-      }
-      const end = html.indexOf('>', nameAt); // `</` + non-letter: a bogus comment.
-      if (end < 0) break;
-      i = end + 1;
+      i = afterNonTag(html, i);
+      if (i < 0) break;
       continue;
     }
     // Tag name, then attributes up to the `>` that ends the tag (never one inside quotes).
@@ -269,26 +296,10 @@ export function scanHtml(html: string): Extracted | null {
         j++;
         continue;
       }
-      // An attribute name: its first character may be `=`.
       const at = j;
-      j++;
-      while (j < n) {
-        const e = html.charCodeAt(j);
-        if (isTagBreak(e) || e === 0x3d) break;
-        j++;
-      }
+      j = attributeNameEnd(html, j + 1);
       if (j - at === 4 && html.slice(at, j).toLowerCase() === 'href') href = true;
-      while (j < n && isSpace(html.charCodeAt(j))) j++;
-      if (html.charCodeAt(j) !== 0x3d /* = */) continue;
-      j++;
-      while (j < n && isSpace(html.charCodeAt(j))) j++;
-      const q = html.charCodeAt(j);
-      if (q === 0x22 || q === 0x27) {
-        const close = html.indexOf(q === 0x22 ? '"' : "'", j + 1);
-        j = close < 0 ? n : close + 1;
-      } else {
-        while (j < n && !isSpace(html.charCodeAt(j)) && html.charCodeAt(j) !== 0x3e) j++;
-      }
+      j = afterAttributeValue(html, j);
     }
     if (!closed) break; // A tag cut off by the end of the input is no tag.
     i = j;
@@ -297,9 +308,7 @@ export function scanHtml(html: string): Extracted | null {
     if (BAIL_ELEMENTS.has(name)) return null;
     const endPattern = TEXT_ELEMENTS.get(name);
     if (endPattern === undefined) continue;
-    endPattern.lastIndex = i;
-    const m = endPattern.exec(html);
-    const textEnd = m === null ? n : m.index;
+    const textEnd = textContentEnd(html, i, endPattern);
     if (name === 'script' && html.slice(i, textEnd).includes('<!--')) return null;
     if (name === 'title' && title === null) {
       title = new TextSink();

@@ -12,7 +12,12 @@ export const LIMITS = {
   maxMaxBytes: 50_000_000,
 } as const;
 
+/** MAX_URLS_PER_JOB when the environment does not set it. */
+const DEFAULT_MAX_URLS = 100_000;
+
 const int = (min: number, max: number) => z.int().min(min).max(max);
+/** A whole-job deadline in ms from creation: in a new job, and in a PATCH that moves it. */
+const deadlineField = int(1, LIMITS.maxDeadlineMs);
 
 const selectorsSchema = z
   .record(z.string().min(1).max(100), z.string().min(1).max(500))
@@ -29,12 +34,12 @@ const selectorsSchema = z
 const httpUrl = z.string().refine((u) => parseTarget(u).ok, { message: 'not an http(s) URL' });
 
 /** The body of POST /v1/jobs, minus `urls` (validated separately: it can hold 100,000 items). */
-export const jobOptionsSchema = z.strictObject({
+const jobOptionsSchema = z.strictObject({
   urls: z.array(z.unknown()),
   concurrency: int(1, LIMITS.maxConcurrency).default(20),
   perHostConcurrency: int(1, LIMITS.maxConcurrency).optional(),
   timeoutMs: int(100, LIMITS.maxTimeoutMs).default(10_000),
-  deadlineMs: int(1, LIMITS.maxDeadlineMs).optional(),
+  deadlineMs: deadlineField.optional(),
   retry: z
     .strictObject({
       maxAttempts: int(1, LIMITS.maxAttempts).default(3),
@@ -54,14 +59,14 @@ export interface Issue {
   message: string;
 }
 
-export type ParsedJob =
+type ParsedJob =
   | { ok: true; spec: JobSpec; urls: string[]; norms: string[] }
   | { ok: false; issues: Issue[] };
 
 const MAX_ISSUES = 20;
 
 /** Renders a zod/field path the way the API names fields: `retry.maxAttempts`, `urls[3]`. */
-export function formatPath(path: readonly PropertyKey[]): string {
+function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
@@ -70,18 +75,38 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out || '(body)';
 }
 
+/** The issue of a body that is not a JSON object (an array, null, a scalar); null for an object. */
+export function notAnObject(body: unknown): Issue | null {
+  if (typeof body === 'object' && body !== null && !Array.isArray(body)) return null;
+  return { path: '(body)', message: 'expected a JSON object' };
+}
+
+/** zod's issues as the API names them: field paths, and unknown fields listed by name. */
+export function toIssues(issues: readonly z.core.$ZodIssue[]): Issue[] {
+  return issues.map((i) => ({
+    path: formatPath(i.path),
+    message: i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : i.message,
+  }));
+}
+
+/** The one-line message for a body's issues: the first one, `path: message` (`prefix` first). */
+export function firstIssueMessage(issues: readonly Issue[], fallback: string, prefix = ''): string {
+  const first = issues[0];
+  return first ? `${prefix}${first.path}: ${first.message}` : fallback;
+}
+
+/** How many URLs one job may hold (MAX_URLS_PER_JOB, default 100,000). */
+export function maxUrlsPerJob(env: Pick<Env, 'MAX_URLS_PER_JOB'>): number {
+  return Number(env.MAX_URLS_PER_JOB) || DEFAULT_MAX_URLS;
+}
+
 /** Validates a job body: every problem named by its field, defaults applied, URLs normalised. */
 export function parseJob(body: unknown, maxUrls: number): ParsedJob {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return { ok: false, issues: [{ path: '(body)', message: 'expected a JSON object' }] };
-  }
+  const notObject = notAnObject(body);
+  if (notObject) return { ok: false, issues: [notObject] };
   const parsed = jobOptionsSchema.safeParse(body);
   if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, MAX_ISSUES).map((i) => ({
-      path: formatPath(i.path),
-      message: i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : i.message,
-    }));
-    return { ok: false, issues };
+    return { ok: false, issues: toIssues(parsed.error.issues.slice(0, MAX_ISSUES)) };
   }
   const opts = parsed.data;
   const rawUrls = opts.urls;
@@ -124,6 +149,19 @@ export function parseJob(body: unknown, maxUrls: number): ParsedJob {
     return fail('retry.maxDelayMs', 'must be at least retry.baseDelayMs');
   }
   return { ok: true, spec, urls, norms };
+}
+
+const deadlinePatchSchema = z.strictObject({ deadlineMs: deadlineField });
+
+/** Validates the body of PATCH /v1/jobs/:id: exactly `{"deadlineMs": n}`, n as in a new job. */
+export function parseDeadlinePatch(
+  body: unknown,
+): { ok: true; deadlineMs: number } | { ok: false; issues: Issue[] } {
+  const notObject = notAnObject(body);
+  if (notObject) return { ok: false, issues: [notObject] };
+  const parsed = deadlinePatchSchema.safeParse(body);
+  if (!parsed.success) return { ok: false, issues: toIssues(parsed.error.issues) };
+  return { ok: true, deadlineMs: parsed.data.deadlineMs };
 }
 
 function fail(path: string, message: string): ParsedJob {

@@ -91,3 +91,18 @@ export interface JobView {
   counts: JobCounts;
   stats: JobStats;
 }
+
+/** A validated job ready to be stored under its id (the `ok` side of `parseJob`). */
+export interface NewJob {
+  id: string;
+  spec: JobSpec;
+  urls: string[];
+  norms: string[];
+  /** SHA-256 of the body it came from: the same id with another body is a conflict. */
+  bodyHash: string;
+}
+
+/** What storing a job gives: the job (new or the same one again), or a conflict. */
+export type CreateOutcome =
+  | { kind: 'created' | 'existing'; view: JobView; accepted: number; duplicates: number }
+  | { kind: 'conflict'; message: string };

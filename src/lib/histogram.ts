@@ -8,13 +8,6 @@ const MAX_EXPONENT = 24;
 const BUCKETS = SUB_BUCKETS + (MAX_EXPONENT - SUB_BITS) * SUB_BUCKETS;
 const MAX_TRACKED = 2 ** MAX_EXPONENT - 1;
 
-/** A histogram's state as plain JSON: non-empty buckets as [index, count] pairs. */
-export interface HistogramSnapshot {
-  buckets: [number, number][];
-  min: number | null;
-  max: number | null;
-}
-
 /** A fixed-memory latency histogram (about 10 KB) giving quantiles within 1% relative error. */
 export class LatencyHistogram {
   #counts = new Float64Array(BUCKETS);
@@ -26,7 +19,9 @@ export class LatencyHistogram {
   record(ms: number): void {
     if (!Number.isFinite(ms)) return;
     const value = Math.max(0, Math.round(ms));
-    this.#add(bucketIndex(value), 1);
+    const i = bucketIndex(value);
+    this.#counts[i] = (this.#counts[i] ?? 0) + 1;
+    this.#count++;
     this.#min = Math.min(this.#min, value);
     this.#max = Math.max(this.#max, value);
   }
@@ -54,45 +49,6 @@ export class LatencyHistogram {
   get count(): number {
     return this.#count;
   }
-
-  /** Folds another histogram's samples into this one (e.g. per-shard stats into a job's). */
-  merge(other: LatencyHistogram): void {
-    other.#counts.forEach((n, i) => {
-      if (n > 0) this.#add(i, n);
-    });
-    this.#min = Math.min(this.#min, other.#min);
-    this.#max = Math.max(this.#max, other.#max);
-  }
-
-  /** The state as compact JSON, for storing between Durable Object wake-ups. */
-  toJSON(): HistogramSnapshot {
-    const buckets: [number, number][] = [];
-    this.#counts.forEach((n, i) => {
-      if (n > 0) buckets.push([i, n]);
-    });
-    const empty = this.#count === 0;
-    return { buckets, min: empty ? null : this.#min, max: empty ? null : this.#max };
-  }
-
-  /** Rebuilds a histogram from `toJSON()` output, skipping entries that do not fit. */
-  static fromJSON(snapshot: HistogramSnapshot): LatencyHistogram {
-    const h = new LatencyHistogram();
-    for (const [i, n] of snapshot.buckets) {
-      if (Number.isInteger(i) && i >= 0 && i < BUCKETS && Number.isFinite(n) && n > 0) {
-        h.#add(i, n);
-      }
-    }
-    if (h.#count > 0) {
-      h.#min = snapshot.min ?? bucketLow(firstNonEmpty(h.#counts));
-      h.#max = snapshot.max ?? MAX_TRACKED;
-    }
-    return h;
-  }
-
-  #add(index: number, n: number): void {
-    this.#counts[index] = (this.#counts[index] ?? 0) + n;
-    this.#count += n;
-  }
 }
 
 function bucketIndex(value: number): number {
@@ -116,9 +72,4 @@ function bucketMidpoint(index: number): number {
   const width = 2 ** (Math.floor(index / SUB_BUCKETS) - 1);
   // Buckets hold whole ms, so the middle of [low, low + width - 1].
   return bucketLow(index) + (width - 1) / 2;
-}
-
-function firstNonEmpty(counts: Float64Array): number {
-  const i = counts.findIndex((n) => n > 0);
-  return Math.max(i, 0);
 }

@@ -1,3 +1,5 @@
+import { toHex } from './hex';
+
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 
 /** A new job id: time-ordered (base36 milliseconds) then 12 random characters. */
@@ -21,8 +23,7 @@ export function isJobId(id: string): boolean {
 
 /** Hex SHA-256 of a string. */
 export async function sha256Hex(text: string): Promise<string> {
-  const buf = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return toHex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
 }
 
 /** A short random token, for shard run ids. */

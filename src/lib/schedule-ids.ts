@@ -5,9 +5,13 @@ export function newScheduleId(now = Date.now()): string {
   return `s${newJobId(now).slice(1)}`;
 }
 
+/** What a schedule id looks like (unanchored, to build the patterns that contain one). */
+export const SCHEDULE_ID = /s[0-9a-z]{21}/;
+const WHOLE_SCHEDULE_ID = new RegExp(`^${SCHEDULE_ID.source}$`);
+
 /** Whether a path segment can be a schedule id at all (cheap 404 before touching storage). */
 export function isScheduleId(id: string): boolean {
-  return /^s[0-9a-z]{21}$/.test(id);
+  return WHOLE_SCHEDULE_ID.test(id);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
-export type ErrorCode =
+type ErrorCode =
   | 'invalid_request'
   | 'unauthorized'
   | 'not_found'
@@ -37,7 +37,10 @@ export class ApiError extends HTTPException {
   }
 }
 
-/** The one error renderer: the DESIGN.md envelope, never a stack trace. */
+/**
+ * The one error renderer: `{"error": {code, message, details?}}` with the status of its code
+ * (the envelope of the API section of README.md), never a stack trace.
+ */
 export function renderError(err: Error, c: Context): Response {
   if (err instanceof ApiError) {
     const body: { code: ErrorCode; message: string; details?: unknown[] } = {

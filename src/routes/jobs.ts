@@ -1,19 +1,27 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env';
 import { createJob } from '../jobs/create-job';
-import { parseJob } from '../jobs/schema';
+import { maxUrlsPerJob, parseDeadlinePatch, parseJob } from '../jobs/schema';
 import { TERMINAL_STATUSES } from '../jobs/types';
 import { idempotentJobId, newJobId, sha256Hex } from '../lib/ids';
 import { ApiError } from '../middleware/errors';
 import { coordinatorFor, found } from './job-stub';
-import { invalidBody, maxUrlsPerJob, readJsonBody } from './json-body';
-import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, parseLimit, readCursor } from './paging';
+import { invalidBody, readJsonBody } from './json-body';
+import {
+  LIST_DEFAULT_LIMIT,
+  LIST_MAX_LIMIT,
+  nextListCursor,
+  parseLimit,
+  readListCursor,
+} from './paging';
 
 /**
  * Request bodies above this are refused before parsing: 100,000 URLs of ~160 characters fit,
  * and the URLs and their normalised forms then stay under the 32 MiB limit of one RPC.
  */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** A PATCH body is one small field; this leaves room for any formatting of it. */
+const MAX_PATCH_BYTES = 4 * 1024;
 const MAX_WAIT_S = 30;
 
 export const jobRoutes = new Hono<AppEnv>();
@@ -57,13 +65,12 @@ jobRoutes.post('/', async (c) => {
 /** Recent jobs, newest first, each with its live status (from its own coordinator). */
 jobRoutes.get('/', async (c) => {
   const limit = parseLimit(c.req.query('limit'), LIST_MAX_LIMIT, LIST_DEFAULT_LIMIT);
-  const after = decodeListCursor(c.req.query('cursor'));
+  const after = readListCursor(c.req.query('cursor'), /[0-9a-z]{1,40}/);
   const page = await jobIndex(c.env).page(limit, after);
   const views = await Promise.all(page.map((j) => c.env.JOB_COORDINATOR.getByName(j.id).view()));
-  const last = page.at(-1);
   return c.json({
     items: views.filter((v) => v !== null),
-    nextCursor: last && page.length === limit ? btoa(`${last.createdAt}.${last.id}`) : null,
+    nextCursor: nextListCursor(page.at(-1), page.length, limit),
   });
 });
 
@@ -77,42 +84,20 @@ jobRoutes.delete('/:id', async (c) => {
   return c.json(found(await coordinatorFor(c.env, id).cancel(), id));
 });
 
+/** Moves the deadline (`{"deadlineMs": n}`, counted from creation), earlier or later. */
 jobRoutes.patch('/:id', async (c) => {
   const id = c.req.param('id');
   const stub = coordinatorFor(c.env, id);
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    throw new ApiError('invalid_request', 'body is not valid JSON');
-  }
-  const deadlineMs = (body as { deadlineMs?: unknown } | null)?.deadlineMs;
-  const keys = body && typeof body === 'object' ? Object.keys(body) : [];
-  if (keys.some((k) => k !== 'deadlineMs')) {
-    throw new ApiError(
-      'invalid_request',
-      `unknown field(s) ${keys.filter((k) => k !== 'deadlineMs').join(', ')}`,
-    );
-  }
-  if (typeof deadlineMs !== 'number' || !Number.isInteger(deadlineMs) || deadlineMs < 1) {
-    throw new ApiError(
-      'invalid_request',
-      'deadlineMs: expected a positive integer (ms from creation)',
-    );
-  }
-  const res = await stub.setDeadline(deadlineMs);
+  const { body } = await readJsonBody(c, 'deadline change', MAX_PATCH_BYTES);
+  const parsed = parseDeadlinePatch(body);
+  if (!parsed.ok) throw invalidBody(parsed.issues, 'deadline change');
+  const res = await stub.setDeadline(parsed.deadlineMs);
   if (!res.ok) throw new ApiError(res.code, res.message);
   return c.json(res.view);
 });
 
 function jobIndex(env: Env) {
   return env.JOB_INDEX.getByName('all');
-}
-
-function decodeListCursor(raw: string | undefined): { createdAt: number; id: string } | null {
-  if (!raw) return null;
-  const m = readCursor(raw, /^(\d{1,15})\.([0-9a-z]{1,40})$/);
-  return { createdAt: Number(m[1]), id: m[2] ?? '' };
 }
 
 function parseWait(raw: string | undefined): number {

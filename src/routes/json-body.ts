@@ -1,15 +1,12 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env';
-import type { Issue } from '../jobs/schema';
+import { firstIssueMessage, type Issue } from '../jobs/schema';
 import { ApiError } from '../middleware/errors';
 
-/** MAX_URLS_PER_JOB when the environment does not set it. */
-const DEFAULT_MAX_URLS = 100_000;
-
 /**
- * The JSON body of a POST that creates something (`what`: "job", "schedule"): Content-Type
+ * The JSON body of a request (`what` names it in messages: "job", "schedule"): Content-Type
  * checked, refused above `maxBytes` before and after reading, parsed. Returns the text too
- * (its hash is what makes a repeat recognisable).
+ * (its hash is what makes a repeated job recognisable).
  */
 export async function readJsonBody(
   c: Context<AppEnv>,
@@ -37,12 +34,5 @@ export async function readJsonBody(
 
 /** The invalid_request error for a body's issues, named by the first one. */
 export function invalidBody(issues: Issue[], what: string): ApiError {
-  const first = issues[0];
-  const message = first ? `${first.path}: ${first.message}` : `invalid ${what}`;
-  return new ApiError('invalid_request', message, issues);
-}
-
-/** How many URLs one job may hold (MAX_URLS_PER_JOB, default 100,000). */
-export function maxUrlsPerJob(env: Env): number {
-  return Number(env.MAX_URLS_PER_JOB) || DEFAULT_MAX_URLS;
+  return new ApiError('invalid_request', firstIssueMessage(issues, `invalid ${what}`), issues);
 }

@@ -1,11 +1,18 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env';
+import { maxUrlsPerJob } from '../jobs/schema';
 import { sha256Hex } from '../lib/ids';
-import { isScheduleId, newScheduleId } from '../lib/schedule-ids';
+import { isScheduleId, newScheduleId, SCHEDULE_ID } from '../lib/schedule-ids';
 import { ApiError } from '../middleware/errors';
 import { parseSchedule } from '../schedules/schema';
-import { invalidBody, maxUrlsPerJob, readJsonBody } from './json-body';
-import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, parseLimit, readCursor } from './paging';
+import { invalidBody, readJsonBody } from './json-body';
+import {
+  LIST_DEFAULT_LIMIT,
+  LIST_MAX_LIMIT,
+  nextListCursor,
+  parseLimit,
+  readListCursor,
+} from './paging';
 
 /** Well above the largest job a schedule may hold (1,000,000 bytes of JSON) plus its name. */
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -32,14 +39,11 @@ scheduleRoutes.post('/', async (c) => {
 /** Schedules, newest first, paginated like GET /v1/jobs. */
 scheduleRoutes.get('/', async (c) => {
   const limit = parseLimit(c.req.query('limit'), LIST_MAX_LIMIT, LIST_DEFAULT_LIMIT);
-  const after = decodeListCursor(c.req.query('cursor'));
+  const after = readListCursor(c.req.query('cursor'), SCHEDULE_ID);
   const items = await scheduler(c.env).list(limit, after);
   const last = items.at(-1);
-  return c.json({
-    items,
-    nextCursor:
-      last && items.length === limit ? btoa(`${Date.parse(last.createdAt)}.${last.id}`) : null,
-  });
+  const position = last && { createdAt: Date.parse(last.createdAt), id: last.id };
+  return c.json({ items, nextCursor: nextListCursor(position, items.length, limit) });
 });
 
 scheduleRoutes.get('/:id', async (c) => {
@@ -66,10 +70,4 @@ function scheduler(env: Env) {
 
 function notFound(id: string): ApiError {
   return new ApiError('not_found', `no schedule ${id}`);
-}
-
-function decodeListCursor(raw: string | undefined): { createdAt: number; id: string } | null {
-  if (!raw) return null;
-  const m = readCursor(raw, /^(\d{1,15})\.(s[0-9a-z]{21})$/);
-  return { createdAt: Number(m[1]), id: m[2] ?? '' };
 }

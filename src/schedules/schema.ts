@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatPath, type Issue, parseJob } from '../jobs/schema';
+import { type Issue, notAnObject, parseJob, toIssues } from '../jobs/schema';
 import { parseCron } from '../lib/cron';
 
 /**
@@ -16,7 +16,7 @@ const shape = z.strictObject({
   job: z.unknown().optional(),
 });
 
-export type ParsedSchedule =
+type ParsedSchedule =
   | { ok: true; name: string; cron: string; jobText: string }
   | { ok: false; issues: Issue[] };
 
@@ -25,20 +25,10 @@ export type ParsedSchedule =
  * POST /v1/jobs would accept (the same `parseJob`, its issues named `job.<field>`).
  */
 export function parseSchedule(body: unknown, maxUrls: number): ParsedSchedule {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return { ok: false, issues: [{ path: '(body)', message: 'expected a JSON object' }] };
-  }
-  const issues: Issue[] = [];
+  const notObject = notAnObject(body);
+  if (notObject) return { ok: false, issues: [notObject] };
   const parsed = shape.safeParse(body);
-  if (!parsed.success) {
-    for (const i of parsed.error.issues) {
-      issues.push({
-        path: formatPath(i.path),
-        message:
-          i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : i.message,
-      });
-    }
-  }
+  const issues: Issue[] = parsed.success ? [] : toIssues(parsed.error.issues);
   const raw = body as { cron?: unknown; job?: unknown };
   let cron = '';
   if (typeof raw.cron === 'string') {

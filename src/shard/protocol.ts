@@ -72,6 +72,11 @@ export interface ExchangeReply {
   eager?: boolean;
 }
 
+/** The reply that tells a run to drop everything now (the job ended, or it is not current). */
+export const ABORT: ExchangeReply = { items: [], stop: true, abort: true };
+/** The reply that tells a run to finish what it holds and exit. */
+export const STOP: ExchangeReply = { items: [], stop: true, abort: false };
+
 /** Splits a job's concurrency into shards of at most MAX_CONNECTIONS_PER_SHARD slots each. */
 export function planShards(concurrency: number): number[] {
   const n = Math.ceil(concurrency / MAX_CONNECTIONS_PER_SHARD);

@@ -218,23 +218,23 @@ function withQuery(path: string, url: URL): string {
   return url.search ? `${path}${url.search}` : path;
 }
 
-/** Starts the origin on every host, on one shared port. */
-export async function startOrigin(opts: OriginOptions = {}): Promise<Origin> {
-  const hosts = opts.hosts && opts.hosts.length > 0 ? opts.hosts : DEFAULT_HOSTS;
-  const latencyMs = opts.latencyMs ?? 0;
-  const tags = new Map<string, TagStats>();
+/** The origin's counters, per `?tag=`. */
+class Counters {
+  readonly tags = new Map<string, TagStats>();
 
-  const statsFor = (tag: string): TagStats => {
-    let s = tags.get(tag);
+  /** The stats of `tag`, created empty on first use. */
+  statsFor(tag: string): TagStats {
+    let s = this.tags.get(tag);
     if (!s) {
       s = newTagStats();
-      tags.set(tag, s);
+      this.tags.set(tag, s);
     }
     return s;
-  };
+  }
 
-  const track = (req: http.IncomingMessage, res: Res, url: URL, tag: string): void => {
-    const s = statsFor(tag);
+  /** Counts a request under its tag and host until its response closes. */
+  track(req: http.IncomingMessage, res: Res, url: URL, tag: string): void {
+    const s = this.statsFor(tag);
     const host = req.headers.host ?? '';
     let h = s.byHost.get(host);
     if (!h) {
@@ -273,200 +273,275 @@ export async function startOrigin(opts: OriginOptions = {}): Promise<Origin> {
       hs.inFlight--;
       if (!res.writableFinished) s.aborted++;
     });
+  }
+}
+
+/** One request as a route handler sees it. */
+interface Call {
+  req: http.IncomingMessage;
+  res: Res;
+  url: URL;
+  path: string;
+  tag: string;
+  counters: Counters;
+  /** Default delay of the `/bench/*` pages. */
+  latencyMs: number;
+}
+
+type Handler = (c: Call) => void | Promise<void>;
+
+/** The value of a `Retry-After` header when `?retryAfter=` asks for one. */
+function retryAfterHeader(url: URL): http.OutgoingHttpHeaders {
+  const retryAfter = url.searchParams.get('retryAfter');
+  return retryAfter !== null ? { 'Retry-After': retryAfter } : {};
+}
+
+// Control routes: they read or reset the counters and are not counted themselves.
+
+function statsRoute({ res, tag, counters }: Call): void {
+  const s = counters.tags.get(tag) ?? newTagStats();
+  const byHost: Record<string, { requests: number; maxInFlight: number }> = {};
+  for (const [h, v] of s.byHost) byHost[h] = { requests: v.requests, maxInFlight: v.maxInFlight };
+  const body = {
+    requests: s.requests,
+    inFlight: s.inFlight,
+    maxInFlight: s.maxInFlight,
+    aborted: s.aborted,
+    firstAt: s.firstAt,
+    lastEndAt: s.lastEndAt,
+    // Mean requests in flight between the first request and the last response.
+    avgInFlight: s.lastEndAt > s.firstAt ? s.busyMs / (s.lastEndAt - s.firstAt) : 0,
+    byHost,
+    paths: Object.fromEntries(s.paths),
   };
+  send(res, 200, 'application/json', JSON.stringify(body));
+}
 
-  const handle = async (req: http.IncomingMessage, res: Res): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://origin.invalid');
-    const tag = url.searchParams.get('tag') ?? '';
-    const path = url.pathname;
+function timelineRoute({ res, tag, counters }: Call): void {
+  send(res, 200, 'application/json', JSON.stringify(counters.statsFor(tag).timeline));
+}
 
-    if (path === '/__stats') {
-      const s = tags.get(tag) ?? newTagStats();
-      const byHost: Record<string, { requests: number; maxInFlight: number }> = {};
-      for (const [h, v] of s.byHost)
-        byHost[h] = { requests: v.requests, maxInFlight: v.maxInFlight };
-      const body = {
-        requests: s.requests,
-        inFlight: s.inFlight,
-        maxInFlight: s.maxInFlight,
-        aborted: s.aborted,
-        firstAt: s.firstAt,
-        lastEndAt: s.lastEndAt,
-        // Mean requests in flight between the first request and the last response.
-        avgInFlight: s.lastEndAt > s.firstAt ? s.busyMs / (s.lastEndAt - s.firstAt) : 0,
-        byHost,
-        paths: Object.fromEntries(s.paths),
-      };
-      send(res, 200, 'application/json', JSON.stringify(body));
-      return;
-    }
-    if (path === '/__timeline') {
-      send(res, 200, 'application/json', JSON.stringify(statsFor(tag).timeline));
-      return;
-    }
-    if (path === '/__reset') {
-      tags.delete(tag);
-      send(res, 200, 'application/json', '{"ok":true}');
-      return;
-    }
-    if (path === '/attempts') {
-      const count = tags.get(tag)?.keys.get(url.searchParams.get('key') ?? '') ?? 0;
-      send(res, 200, 'application/json', JSON.stringify({ count }));
-      return;
-    }
+function resetRoute({ res, tag, counters }: Call): void {
+  counters.tags.delete(tag);
+  send(res, 200, 'application/json', '{"ok":true}');
+}
 
-    track(req, res, url, tag);
+function attemptsRoute({ res, url, tag, counters }: Call): void {
+  const count = counters.tags.get(tag)?.keys.get(url.searchParams.get('key') ?? '') ?? 0;
+  send(res, 200, 'application/json', JSON.stringify({ count }));
+}
 
-    if (path === '/page') {
-      const title = url.searchParams.get('title') ?? 'Page';
-      send(res, 200, HTML, simplePage(title, '', intParam(url, 'links', 0, 100_000)));
-      return;
-    }
-    if (path.startsWith('/fixture/')) {
-      const fixture = FIXTURES[path.slice('/fixture/'.length)];
-      if (!fixture) {
-        send(res, 404, HTML, simplePage('No such fixture'));
-        return;
-      }
-      send(res, 200, fixture.contentType, Buffer.from(fixture.body, 'latin1'));
-      return;
-    }
-    if (path === '/text') {
-      send(
-        res,
-        200,
-        'text/plain; charset=utf-8',
-        'Just some plain text.\n<title>not a title</title> <a href="/x">x</a>\n',
-      );
-      return;
-    }
-    if (path === '/json') {
-      send(
-        res,
-        200,
-        'application/json',
-        JSON.stringify({ title: 'not a title', links: ['<a href="/x">'] }),
-      );
-      return;
-    }
-    if (path === '/delay') {
-      const ms = intParam(url, 'ms', 0, MAX_DELAY_MS);
-      if (await sleep(res, ms)) send(res, 200, HTML, simplePage(`Delayed ${ms} ms`));
-      return;
-    }
-    if (path.startsWith('/bench/')) {
-      const ms = intParam(url, 'ms', latencyMs, MAX_DELAY_MS);
-      if (ms > 0 && !(await sleep(res, ms))) return;
-      send(res, 200, HTML, benchPage(path.slice('/bench/'.length)));
-      return;
-    }
-    if (path === '/hang') {
-      // Never answers: the request ends when the client gives up (counted in `aborted`).
-      return;
-    }
-    if (path === '/slow-body') {
-      await slowBody(
-        res,
-        intParam(url, 'chunks', 10, 10_000),
-        intParam(url, 'interval', 100, MAX_DELAY_MS),
-      );
-      return;
-    }
-    if (path.startsWith('/status/')) {
-      const code = Number(path.slice('/status/'.length));
-      if (!Number.isInteger(code) || code < 200 || code > 599) {
-        send(res, 400, HTML, simplePage('Bad status code'));
-        return;
-      }
-      const retryAfter = url.searchParams.get('retryAfter');
-      const headers: http.OutgoingHttpHeaders =
-        retryAfter !== null ? { 'Retry-After': retryAfter } : {};
-      if (code === 204 || code === 304) {
-        res.writeHead(code, headers);
-        res.end();
-        return;
-      }
-      send(res, code, HTML, simplePage(`Status ${code}`), headers);
-      return;
-    }
-    if (path === '/bytes') {
-      await streamBytes(res, intParam(url, 'n', 1024), url.searchParams.get('chunked') === '1');
-      return;
-    }
-    if (path === '/redirect') {
-      const to = url.searchParams.get('to') ?? '/page';
-      const code = intParam(url, 'code', 302);
-      send(res, REDIRECT_CODES.has(code) ? code : 302, HTML, simplePage('Redirecting'), {
-        Location: to,
-      });
-      return;
-    }
-    if (path.startsWith('/chain/')) {
-      const n = Number(path.slice('/chain/'.length));
-      if (!Number.isInteger(n) || n < 0) {
-        send(res, 400, HTML, simplePage('Bad chain length'));
-        return;
-      }
-      if (n === 0) {
-        send(res, 200, HTML, simplePage('End of chain'));
-        return;
-      }
-      send(res, 302, HTML, simplePage('Redirecting'), {
-        Location: withQuery(`/chain/${n - 1}`, url),
-      });
-      return;
-    }
-    if (path === '/loop/a' || path === '/loop/b') {
-      const next = path === '/loop/a' ? '/loop/b' : '/loop/a';
-      send(res, 302, HTML, simplePage('Looping'), { Location: withQuery(next, url) });
-      return;
-    }
-    if (path === '/flaky') {
-      const key = url.searchParams.get('key') ?? '';
-      const seen = statsFor(tag).keys.get(key) ?? 0; // this request included
-      const fails = intParam(url, 'fails', 1);
-      if (seen <= fails) {
-        const code = intParam(url, 'code', 503);
-        const retryAfter = url.searchParams.get('retryAfter');
-        const headers: http.OutgoingHttpHeaders =
-          retryAfter !== null ? { 'Retry-After': retryAfter } : {};
-        send(
-          res,
-          code >= 400 && code <= 599 ? code : 503,
-          HTML,
-          simplePage(`Failure ${seen}`),
-          headers,
-        );
-        return;
-      }
-      send(res, 200, HTML, simplePage(`Flaky ${key} ok`, '', 3));
-      return;
-    }
-    if (path === '/robots.txt') {
-      send(res, 200, 'text/plain; charset=utf-8', 'User-agent: *\nDisallow: /private/\n');
-      return;
-    }
-    if (path.startsWith('/private/')) {
-      send(res, 200, HTML, simplePage('Private page', '', 1));
-      return;
-    }
-    send(res, 404, HTML, simplePage('Not found'));
-  };
+// Page routes: what the tests, benchmarks and the drill scrape (counted per tag).
 
-  const listener = (req: http.IncomingMessage, res: Res): void => {
-    handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) send(res, 500, 'text/plain', String(err));
-      else res.destroy();
-    });
-  };
+function pageRoute({ res, url }: Call): void {
+  const title = url.searchParams.get('title') ?? 'Page';
+  send(res, 200, HTML, simplePage(title, '', intParam(url, 'links', 0, 100_000)));
+}
 
-  const servers: http.Server[] = [];
-  const listen = (host: string, port: number): Promise<number> => {
-    const server = http.createServer({ keepAlive: true }, listener);
+function fixtureRoute({ res, path }: Call): void {
+  const fixture = FIXTURES[path.slice('/fixture/'.length)];
+  if (!fixture) {
+    send(res, 404, HTML, simplePage('No such fixture'));
+    return;
+  }
+  send(res, 200, fixture.contentType, Buffer.from(fixture.body, 'latin1'));
+}
+
+function textRoute({ res }: Call): void {
+  send(
+    res,
+    200,
+    'text/plain; charset=utf-8',
+    'Just some plain text.\n<title>not a title</title> <a href="/x">x</a>\n',
+  );
+}
+
+function jsonRoute({ res }: Call): void {
+  send(
+    res,
+    200,
+    'application/json',
+    JSON.stringify({ title: 'not a title', links: ['<a href="/x">'] }),
+  );
+}
+
+async function delayRoute({ res, url }: Call): Promise<void> {
+  const ms = intParam(url, 'ms', 0, MAX_DELAY_MS);
+  if (await sleep(res, ms)) send(res, 200, HTML, simplePage(`Delayed ${ms} ms`));
+}
+
+async function benchRoute({ res, url, path, latencyMs }: Call): Promise<void> {
+  const ms = intParam(url, 'ms', latencyMs, MAX_DELAY_MS);
+  if (ms > 0 && !(await sleep(res, ms))) return;
+  send(res, 200, HTML, benchPage(path.slice('/bench/'.length)));
+}
+
+function hangRoute(): void {
+  // Never answers: the request ends when the client gives up (counted in `aborted`).
+}
+
+async function slowBodyRoute({ res, url }: Call): Promise<void> {
+  await slowBody(
+    res,
+    intParam(url, 'chunks', 10, 10_000),
+    intParam(url, 'interval', 100, MAX_DELAY_MS),
+  );
+}
+
+function statusRoute({ res, url, path }: Call): void {
+  const code = Number(path.slice('/status/'.length));
+  if (!Number.isInteger(code) || code < 200 || code > 599) {
+    send(res, 400, HTML, simplePage('Bad status code'));
+    return;
+  }
+  const headers = retryAfterHeader(url);
+  if (code === 204 || code === 304) {
+    res.writeHead(code, headers);
+    res.end();
+    return;
+  }
+  send(res, code, HTML, simplePage(`Status ${code}`), headers);
+}
+
+async function bytesRoute({ res, url }: Call): Promise<void> {
+  await streamBytes(res, intParam(url, 'n', 1024), url.searchParams.get('chunked') === '1');
+}
+
+function redirectRoute({ res, url }: Call): void {
+  const to = url.searchParams.get('to') ?? '/page';
+  const code = intParam(url, 'code', 302);
+  send(res, REDIRECT_CODES.has(code) ? code : 302, HTML, simplePage('Redirecting'), {
+    Location: to,
+  });
+}
+
+function chainRoute({ res, url, path }: Call): void {
+  const n = Number(path.slice('/chain/'.length));
+  if (!Number.isInteger(n) || n < 0) {
+    send(res, 400, HTML, simplePage('Bad chain length'));
+    return;
+  }
+  if (n === 0) {
+    send(res, 200, HTML, simplePage('End of chain'));
+    return;
+  }
+  send(res, 302, HTML, simplePage('Redirecting'), {
+    Location: withQuery(`/chain/${n - 1}`, url),
+  });
+}
+
+function loopRoute({ res, url, path }: Call): void {
+  const next = path === '/loop/a' ? '/loop/b' : '/loop/a';
+  send(res, 302, HTML, simplePage('Looping'), { Location: withQuery(next, url) });
+}
+
+function flakyRoute({ res, url, tag, counters }: Call): void {
+  const key = url.searchParams.get('key') ?? '';
+  const seen = counters.statsFor(tag).keys.get(key) ?? 0; // this request included
+  const fails = intParam(url, 'fails', 1);
+  if (seen <= fails) {
+    const code = intParam(url, 'code', 503);
+    send(
+      res,
+      code >= 400 && code <= 599 ? code : 503,
+      HTML,
+      simplePage(`Failure ${seen}`),
+      retryAfterHeader(url),
+    );
+    return;
+  }
+  send(res, 200, HTML, simplePage(`Flaky ${key} ok`, '', 3));
+}
+
+function robotsRoute({ res }: Call): void {
+  send(res, 200, 'text/plain; charset=utf-8', 'User-agent: *\nDisallow: /private/\n');
+}
+
+function privateRoute({ res }: Call): void {
+  send(res, 200, HTML, simplePage('Private page', '', 1));
+}
+
+function notFoundRoute({ res }: Call): void {
+  send(res, 404, HTML, simplePage('Not found'));
+}
+
+/** Routes by exact path that are not counted: they read or reset the counters. */
+const CONTROL_ROUTES = new Map<string, Handler>([
+  ['/__stats', statsRoute],
+  ['/__timeline', timelineRoute],
+  ['/__reset', resetRoute],
+  ['/attempts', attemptsRoute],
+]);
+
+/** Counted routes by exact path. */
+const PAGE_ROUTES = new Map<string, Handler>([
+  ['/page', pageRoute],
+  ['/text', textRoute],
+  ['/json', jsonRoute],
+  ['/delay', delayRoute],
+  ['/hang', hangRoute],
+  ['/slow-body', slowBodyRoute],
+  ['/bytes', bytesRoute],
+  ['/redirect', redirectRoute],
+  ['/loop/a', loopRoute],
+  ['/loop/b', loopRoute],
+  ['/flaky', flakyRoute],
+  ['/robots.txt', robotsRoute],
+]);
+
+/** Counted routes by path prefix, for the paths no exact route has. */
+const PREFIX_ROUTES: Array<[string, Handler]> = [
+  ['/fixture/', fixtureRoute],
+  ['/bench/', benchRoute],
+  ['/status/', statusRoute],
+  ['/chain/', chainRoute],
+  ['/private/', privateRoute],
+];
+
+/** The handler of a counted path: exact routes first, then prefixes, else 404. */
+function pageHandler(path: string): Handler {
+  const exact = PAGE_ROUTES.get(path);
+  if (exact) return exact;
+  for (const [prefix, handler] of PREFIX_ROUTES) if (path.startsWith(prefix)) return handler;
+  return notFoundRoute;
+}
+
+/** Answers one request: control routes as they are, every other one counted first. */
+async function handle(
+  req: http.IncomingMessage,
+  res: Res,
+  counters: Counters,
+  latencyMs: number,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://origin.invalid');
+  const tag = url.searchParams.get('tag') ?? '';
+  const path = url.pathname;
+  const call: Call = { req, res, url, path, tag, counters, latencyMs };
+  const control = CONTROL_ROUTES.get(path);
+  if (control) {
+    await control(call);
+    return;
+  }
+  counters.track(req, res, url, tag);
+  await pageHandler(path)(call);
+}
+
+/** HTTP servers on one port, one per loopback host. */
+class Listeners {
+  readonly #servers: http.Server[] = [];
+  readonly #listener: http.RequestListener;
+
+  constructor(listener: http.RequestListener) {
+    this.#listener = listener;
+  }
+
+  /** Listens on host:port (0: any free port) and resolves to the port. */
+  listen(host: string, port: number): Promise<number> {
+    const server = http.createServer({ keepAlive: true }, this.#listener);
     server.keepAliveTimeout = 30_000;
     server.headersTimeout = 35_000;
     server.requestTimeout = 0;
-    servers.push(server);
+    this.#servers.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen({ port, host }, () => {
@@ -474,9 +549,10 @@ export async function startOrigin(opts: OriginOptions = {}): Promise<Origin> {
         resolve((server.address() as AddressInfo).port);
       });
     });
-  };
-  const closeAll = async (): Promise<void> => {
-    const all = servers.splice(0);
+  }
+
+  async closeAll(): Promise<void> {
+    const all = this.#servers.splice(0);
     await Promise.all(
       all.map(
         (s) =>
@@ -490,15 +566,30 @@ export async function startOrigin(opts: OriginOptions = {}): Promise<Origin> {
           }),
       ),
     );
-  };
+  }
+}
+
+/** Starts the origin on every host, on one shared port. */
+export async function startOrigin(opts: OriginOptions = {}): Promise<Origin> {
+  const hosts = opts.hosts && opts.hosts.length > 0 ? opts.hosts : DEFAULT_HOSTS;
+  const latencyMs = opts.latencyMs ?? 0;
+  const counters = new Counters();
+
+  const listeners = new Listeners((req, res) => {
+    handle(req, res, counters, latencyMs).catch((err: unknown) => {
+      if (!res.headersSent) send(res, 500, 'text/plain', String(err));
+      else res.destroy();
+    });
+  });
+  const closeAll = (): Promise<void> => listeners.closeAll();
 
   let port = opts.port ?? 0;
   // With an ephemeral port, another process may hold it on a later host: retry a few times.
   for (let attempt = 0; ; attempt++) {
     try {
       const [first, ...rest] = hosts;
-      port = await listen(first ?? '127.0.0.1', opts.port ?? 0);
-      for (const host of rest) await listen(host, port);
+      port = await listeners.listen(first ?? '127.0.0.1', opts.port ?? 0);
+      for (const host of rest) await listeners.listen(host, port);
       break;
     } catch (err) {
       await closeAll();

@@ -1,71 +1,21 @@
-import {
-  createExecutionContext,
-  createScheduledController,
-  runInDurableObject,
-} from 'cloudflare:test';
-import { env } from 'cloudflare:workers';
+// Schedules through the worker: the /v1/schedules API, and a due schedule started by the
+// worker's own scheduled() handler.
 import { afterEach, describe, expect, it } from 'vitest';
-import { RUNS_KEPT } from '../../durable-objects/scheduler';
-import worker from '../../src/index';
-import type { ScheduleRun, ScheduleView } from '../../src/schedules/types';
+import type { ScheduleView } from '../../src/schedules/types';
 import { allResults, api, origin, originStats, tag, waitForJob } from '../support/api';
+import {
+  created,
+  createSchedule,
+  cronTick,
+  deleteCreatedSchedules,
+  type Envelope,
+  expectInvalid,
+  getSchedule,
+  listIds,
+  MINUTE,
+} from '../support/schedules';
 
-const MINUTE = 60_000;
-
-interface ScheduleBody extends ScheduleView {
-  job: unknown;
-  runs: ScheduleRun[];
-}
-
-interface Envelope {
-  error: { code: string; message: string; details?: { path: string; message: string }[] };
-}
-
-/** Schedules this file created and has not deleted yet; removed after each test. */
-const created = new Set<string>();
-
-afterEach(async () => {
-  for (const id of created) await api(`/v1/schedules/${id}`, { method: 'DELETE' });
-  created.clear();
-});
-
-async function createSchedule(body: Record<string, unknown>): Promise<ScheduleView> {
-  const res = await api('/v1/schedules', { method: 'POST', body: JSON.stringify(body) });
-  const json = (await res.json()) as ScheduleView;
-  expect(res.status, JSON.stringify(json)).toBe(201);
-  created.add(json.id);
-  expect(res.headers.get('location')).toBe(`/v1/schedules/${json.id}`);
-  return json;
-}
-
-async function getSchedule(id: string): Promise<ScheduleBody> {
-  const res = await api(`/v1/schedules/${id}`);
-  expect(res.status).toBe(200);
-  return (await res.json()) as ScheduleBody;
-}
-
-async function listIds(): Promise<string[]> {
-  const res = await api('/v1/schedules?limit=100');
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { items: ScheduleView[] }).items.map((s) => s.id);
-}
-
-/** Fires the worker's own scheduled() handler, as the cron trigger would at `scheduledTime`. */
-async function cronTick(scheduledTime: number): Promise<void> {
-  const controller = createScheduledController({ scheduledTime, cron: '* * * * *' });
-  await worker.scheduled(controller, env, createExecutionContext());
-}
-
-async function expectInvalid(body: unknown, path: string): Promise<Envelope> {
-  const res = await api('/v1/schedules', { method: 'POST', body: JSON.stringify(body) });
-  const json = (await res.json()) as Envelope;
-  expect(res.status, JSON.stringify(json)).toBe(400);
-  expect(json.error.code).toBe('invalid_request');
-  expect(json.error.details?.map((d) => d.path)).toContain(path);
-  return json;
-}
-
-const scheduler = () => env.SCHEDULER.getByName('all');
+afterEach(deleteCreatedSchedules);
 
 describe('POST/GET/DELETE /v1/schedules', () => {
   it('creates a schedule whose first run is the next whole minute, lists, shows and deletes it', async () => {
@@ -263,145 +213,5 @@ describe('the cron trigger starts due schedules', () => {
     expect(later.runs[0]?.jobId).not.toBe(jobId);
     expect(later.nextRunAt).toBe(new Date(due + 2 * MINUTE).toISOString());
     await waitForJob(later.runs[0]?.jobId ?? '');
-  });
-
-  it('creates one job per due minute however often that minute is ticked', async () => {
-    const t = tag('double');
-    const s = await createSchedule({
-      name: 'double',
-      cron: '* * * * *',
-      job: { urls: [origin(`/page?title=D&links=0&tag=${t}`)] },
-    });
-    const due = Date.parse(s.nextRunAt ?? '');
-    // A doubled trigger (concurrently), a retried one, and a late one within the same minute.
-    await Promise.all([cronTick(due), cronTick(due), scheduler().tick(due)]);
-    await cronTick(due);
-    await cronTick(due + 30_000);
-    const shown = await getSchedule(s.id);
-    expect(shown.runs).toHaveLength(1);
-    const jobId = shown.runs[0]?.jobId ?? '';
-    await waitForJob(jobId);
-    expect((await originStats(t)).requests).toBe(1);
-    expect(shown.nextRunAt).toBe(new Date(due + MINUTE).toISOString());
-  });
-
-  it('runs once on catch-up after missed minutes, for the latest due time', async () => {
-    const t = tag('catchup');
-    const s = await createSchedule({
-      name: 'catch-up',
-      cron: '*/5 * * * *',
-      job: { urls: [origin(`/page?title=C&links=0&tag=${t}`)] },
-    });
-    const first = Date.parse(s.nextRunAt ?? '');
-    // Down for 23 minutes: five due times were missed; the trigger comes back 23 minutes late.
-    const back = first + 23 * MINUTE;
-    const report = await scheduler().tick(back);
-    const mine = report.runs.filter((r) => r.scheduleId === s.id);
-    expect(mine).toHaveLength(1);
-    const latest = first + 20 * MINUTE;
-    expect(mine[0]).toMatchObject({ status: 'started', dueAt: new Date(latest).toISOString() });
-    const shown = await getSchedule(s.id);
-    expect(shown.runs).toHaveLength(1);
-    expect(shown.nextRunAt).toBe(new Date(first + 25 * MINUTE).toISOString());
-    await waitForJob(mine[0]?.jobId ?? '');
-    expect((await originStats(t)).requests).toBe(1);
-  });
-
-  it('restarts a run left pending by a crash without creating a second job', async () => {
-    const t = tag('crash');
-    const s = await createSchedule({
-      name: 'crash',
-      cron: '* * * * *',
-      job: { urls: [origin(`/page?title=X&links=0&tag=${t}`)] },
-    });
-    const due = Date.parse(s.nextRunAt ?? '');
-    await cronTick(due);
-    const jobId = (await getSchedule(s.id)).runs[0]?.jobId ?? '';
-    await waitForJob(jobId);
-    // As if the scheduler died after creating the job but before recording the run.
-    await runInDurableObject(scheduler(), (_o, state) => {
-      state.storage.sql.exec(
-        "UPDATE runs SET status = 'pending', job_id = NULL, started_at = NULL, attempts = 0 WHERE schedule_id = ?",
-        s.id,
-      );
-    });
-    expect((await getSchedule(s.id)).runs[0]).toMatchObject({ status: 'pending', jobId: null });
-    await cronTick(due + 10_000);
-    const shown = await getSchedule(s.id);
-    expect(shown.runs).toHaveLength(1);
-    expect(shown.runs[0]).toMatchObject({ status: 'started', jobId });
-    expect(shown.nextRunAt).toBe(new Date(due + MINUTE).toISOString());
-    const jobs = (await (await api('/v1/jobs?limit=100')).json()) as { items: { id: string }[] };
-    expect(jobs.items.filter((j) => j.id === jobId)).toHaveLength(1);
-    expect((await originStats(t)).requests).toBe(1);
-  });
-
-  it('records a failed run, with the reason, when the job is no longer valid', async () => {
-    const s = await createSchedule({
-      name: 'broken',
-      cron: '* * * * *',
-      job: { urls: [origin('/text')] },
-    });
-    // E.g. MAX_URLS_PER_JOB was lowered after the schedule was saved.
-    await runInDurableObject(scheduler(), (_o, state) => {
-      state.storage.sql.exec(`UPDATE schedules SET job = '{"urls": []}' WHERE id = ?`, s.id);
-    });
-    const due = Date.parse(s.nextRunAt ?? '');
-    await cronTick(due);
-    const shown = await getSchedule(s.id);
-    expect(shown.runs[0]).toMatchObject({
-      status: 'failed',
-      jobId: null,
-      error: 'job.urls: at least one URL is required',
-    });
-    expect(shown.nextRunAt).toBe(new Date(due + MINUTE).toISOString());
-  });
-
-  it(`keeps the last ${RUNS_KEPT} runs of a schedule`, async () => {
-    const s = await createSchedule({
-      name: 'history',
-      cron: '* * * * *',
-      job: { urls: [origin('/text')] },
-    });
-    const due = Date.parse(s.nextRunAt ?? '');
-    await runInDurableObject(scheduler(), (_o, state) => {
-      for (let i = 1; i <= RUNS_KEPT + 5; i++) {
-        state.storage.sql.exec(
-          "INSERT INTO runs (schedule_id, due_at, status, job_id, attempts) VALUES (?, ?, 'started', 'kold', 1)",
-          s.id,
-          due - i * MINUTE,
-        );
-      }
-    });
-    await cronTick(due);
-    const shown = await getSchedule(s.id);
-    expect(shown.runs).toHaveLength(RUNS_KEPT);
-    expect(shown.runs[0]?.dueAt).toBe(new Date(due).toISOString());
-    expect(shown.runs.at(-1)?.dueAt).toBe(new Date(due - (RUNS_KEPT - 1) * MINUTE).toISOString());
-    const stored = await runInDurableObject(
-      scheduler(),
-      (_o, state) =>
-        state.storage.sql
-          .exec<{ n: number }>('SELECT count(*) AS n FROM runs WHERE schedule_id = ?', s.id)
-          .one().n,
-    );
-    expect(stored).toBe(RUNS_KEPT);
-    await waitForJob(shown.runs[0]?.jobId ?? '');
-  });
-
-  it('deleting a schedule stops its runs and leaves its jobs alone', async () => {
-    const s = await createSchedule({
-      name: 'stop',
-      cron: '* * * * *',
-      job: { urls: [origin('/text')] },
-    });
-    const due = Date.parse(s.nextRunAt ?? '');
-    await cronTick(due);
-    const jobId = (await getSchedule(s.id)).runs[0]?.jobId ?? '';
-    expect((await api(`/v1/schedules/${s.id}`, { method: 'DELETE' })).status).toBe(200);
-    created.delete(s.id);
-    const report = await scheduler().tick(due + MINUTE);
-    expect(report.runs.filter((r) => r.scheduleId === s.id)).toEqual([]);
-    expect((await waitForJob(jobId)).status).toBe('completed');
   });
 });

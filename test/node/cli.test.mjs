@@ -146,7 +146,17 @@ function run(args, opts = {}) {
   });
 }
 
+// The cases run in this order, in one suite: they share the fake API's request log and its
+// poll counter.
 describe('scrape-fanout CLI (fake API)', () => {
+  submitCases();
+  apiErrorCases();
+  jobCommandCases();
+  usageCases();
+});
+
+/** submit: URL sources and options, --out, exit codes, a URL the API refuses. */
+function submitCases() {
   it('submits URLs from stdin and --url, with options, and prints only the id when quiet', async () => {
     seen.length = 0;
     const r = await run(
@@ -198,7 +208,10 @@ describe('scrape-fanout CLI (fake API)', () => {
     assert.equal(r.code, 2);
     assert.equal(r.stderr, 'error: invalid_request: urls[1]: not an http(s) URL (stdin line 3)\n');
   });
+}
 
+/** Errors of the API and of the connection to it. */
+function apiErrorCases() {
   it('prints API errors as `error: code: message` and exits 2', async () => {
     const r = await run(['status', 'missing']);
     assert.equal(r.code, 2);
@@ -224,7 +237,10 @@ describe('scrape-fanout CLI (fake API)', () => {
     );
     assert.match(r.stderr, /npm start/);
   });
+}
 
+/** status, cancel, deadline, results and attempts. */
+function jobCommandCases() {
   it('status --short, cancel, deadline, results', async () => {
     const s = await run(['status', 'jok', '--short']);
     assert.match(s.stdout, /^jok (running|completed) \d\/3 settled/);
@@ -269,7 +285,9 @@ describe('scrape-fanout CLI (fake API)', () => {
     );
     assert.ok(seen.some((x) => x.line === 'GET /v1/jobs/jok/attempts?limit=1000&cursor=c1'));
   });
+}
 
+function usageCases() {
   it('usage errors exit 2; --help exits 0', async () => {
     const r = await run(['submit']);
     assert.equal(r.code, 2);
@@ -283,4 +301,4 @@ describe('scrape-fanout CLI (fake API)', () => {
     assert.equal((await run(['frobnicate'])).code, 2);
     assert.match((await run([])).stdout, /Commands:/);
   });
-});
+}

@@ -1,0 +1,110 @@
+import type { JobStatus, JobView, Result } from '../jobs/types';
+import { LatencyHistogram } from '../lib/histogram';
+import type { UrlCounts } from './counts';
+import type { RunSlot } from './handout-book';
+import type { JobRow } from './job-record';
+import type { AttemptRow } from './url-store';
+
+/** A job's latency histogram and byte total, over the Results that fetched. */
+export class JobStats {
+  readonly #hist = new LatencyHistogram();
+  #bytes = 0;
+
+  /** Adds one fetch's duration (ms) and bytes. */
+  record(durationMs: number, bytes: number): void {
+    if (durationMs > 0) this.#hist.record(durationMs);
+    this.#bytes += bytes;
+  }
+
+  /** Adds a written Result. */
+  add(result: Result): void {
+    this.record(result.durationMs, result.bytes);
+  }
+
+  toJSON(): JobView['stats'] {
+    return {
+      p50Ms: this.#hist.quantile(0.5),
+      p95Ms: this.#hist.quantile(0.95),
+      bytes: this.#bytes,
+    };
+  }
+}
+
+/** URLs being fetched now: each running shard fetches up to its slots of what it holds. */
+export function inFlightOf(runs: readonly RunSlot[], out: number): number {
+  let running = 0;
+  for (const r of runs) if (r.runId) running += Math.min(r.slots, r.held);
+  return Math.min(out, running);
+}
+
+/** The job as GET /v1/jobs/:id shows it. */
+export function jobView(
+  row: JobRow,
+  mode: JobView['mode'],
+  counts: UrlCounts,
+  inFlight: number,
+  stats: JobStats,
+): JobView {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    id: row.job_id,
+    status: row.status as JobStatus,
+    mode,
+    createdAt: new Date(row.created_at).toISOString(),
+    startedAt: iso(row.started_at),
+    finishedAt: iso(row.finished_at),
+    deadlineAt: iso(row.deadline_at),
+    counts: {
+      total: row.total,
+      queued: counts.queued + counts.out - inFlight,
+      inFlight,
+      retrying: counts.retrying,
+      succeeded: counts.succeeded,
+      failed: counts.failed,
+      cancelled: counts.cancelled,
+    },
+    stats: stats.toJSON(),
+  };
+}
+
+/** One entry of the attempt log, as GET /v1/jobs/:id/attempts shows it (plus its idx). */
+export interface AttemptRecord {
+  idx: number;
+  url: string;
+  attempt: number;
+  at: string;
+  status: number | null;
+  kind: string;
+  message: string;
+  durationMs: number;
+}
+
+export interface AttemptsPage {
+  items: AttemptRecord[];
+  terminal: boolean;
+}
+
+export interface ResultsPage {
+  bodies: string[];
+  lastSeq: number;
+  terminal: boolean;
+}
+
+/** An attempt log row as the API shows it. */
+export function attemptRecord(r: AttemptRow): AttemptRecord {
+  return {
+    idx: r.idx,
+    url: r.url,
+    attempt: r.n,
+    at: new Date(r.at).toISOString(),
+    status: r.status,
+    kind: r.kind,
+    message: r.message,
+    durationMs: r.duration_ms,
+  };
+}
+
+/** What moving a job's deadline gives. */
+export type DeadlineResult =
+  | { ok: true; view: JobView }
+  | { ok: false; code: 'not_found' | 'conflict'; message: string };

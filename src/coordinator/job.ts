@@ -1,0 +1,169 @@
+import type { JobView, NewJob } from '../jobs/types';
+import type { Sql } from '../lib/sql';
+import type { WorkOutcome } from '../shard/protocol';
+import { planShards } from '../shard/protocol';
+import { CALLBACK_DUE } from './callback';
+import { pendingOf, settlementOf, UrlCounts } from './counts';
+import { JobEnding } from './ending';
+import { HandoutBook } from './handout-book';
+import { HostTable, insertHosts } from './hosts';
+import { JobRecord } from './job-record';
+import { inFlightOf, JobStats, jobView } from './job-view';
+import { applyOutcomes, writeSettled } from './outcomes';
+import { type Settled, UrlStore } from './url-store';
+import { hostOf } from './url-text';
+
+/** What a loaded job needs from the Durable Object that holds it. */
+export interface JobHost {
+  /** A run silent this long is presumed dead (SHARD_LEASE_MS). */
+  leaseMs: number;
+  /** The housekeeping cadence while the job runs. */
+  tickMs: number;
+  /** URLs an ending settles per turn of the thread. */
+  chunkRows: number;
+  transact: (fn: () => void) => void;
+  abortRun: (idx: number, runId: string) => Promise<void>;
+  wantAlarm: (at: number) => void;
+}
+
+/** Stores a new job: its URLs (duplicates dropped), hosts, shard runs table and row. */
+export function storeNewJob(sql: Sql, job: NewJob, now: number): void {
+  const hostIds = new Map<string, number>();
+  const total = new UrlStore(sql).insert(job.urls, job.norms, (norm) => {
+    const host = hostOf(norm);
+    let id = hostIds.get(host);
+    if (id === undefined) {
+      id = hostIds.size + 1;
+      hostIds.set(host, id);
+    }
+    return id;
+  });
+  insertHosts(sql, hostIds);
+  const duplicates = job.urls.length - total;
+  const fields = { jobId: job.id, spec: job.spec, bodyHash: job.bodyHash, total, duplicates };
+  JobRecord.insert(sql, fields, planShards(job.spec.concurrency), now);
+}
+
+/**
+ * A job loaded from its tables: the parts that hold its state, wired together. Counts, stats
+ * and hand-outs in memory are rebuilt from the tables here and follow every write after.
+ */
+export class Job {
+  readonly record: JobRecord;
+  readonly store: UrlStore;
+  readonly hosts: HostTable;
+  readonly counts = new UrlCounts();
+  readonly stats = new JobStats();
+  readonly book: HandoutBook;
+  readonly ending: JobEnding;
+  readonly #host: JobHost;
+  readonly #waiters = new Set<() => void>();
+
+  constructor(sql: Sql, record: JobRecord, host: JobHost) {
+    this.record = record;
+    this.#host = host;
+    const spec = record.spec;
+    this.store = new UrlStore(sql);
+    this.hosts = new HostTable(sql, spec.perHostConcurrency, spec.concurrency, spec.respectRobots);
+    this.hosts.setInUse(this.store.outPerHost());
+    this.#recount();
+    this.book = new HandoutBook(
+      {
+        spec,
+        record,
+        store: this.store,
+        hosts: this.hosts,
+        counts: this.counts,
+        settle: (list) => {
+          this.settle(list);
+          this.finishIfDone();
+        },
+        leaseMs: host.leaseMs,
+      },
+      record.loadRuns(),
+    );
+    this.book.load(this.store.outRows());
+    this.ending = new JobEnding({
+      record,
+      store: this.store,
+      counts: this.counts,
+      book: this.book,
+      transact: host.transact,
+      abortRun: host.abortRun,
+      wantAlarm: host.wantAlarm,
+      tickMs: host.tickMs,
+      chunkRows: host.chunkRows,
+      onTerminal: () => this.#afterTerminal(),
+    });
+  }
+
+  get spec() {
+    return this.record.spec;
+  }
+
+  /** The job as the API shows it. */
+  view(): JobView {
+    const inFlight = inFlightOf(this.book.runs, this.counts.out);
+    return jobView(this.record.row, this.spec.mode, this.counts, inFlight, this.stats);
+  }
+
+  /** Applies a run's outcomes (see applyOutcomes); the failFast cause, if one tripped. */
+  apply(shardIdx: number, outcomes: readonly WorkOutcome[], now: number): string | null {
+    const deps = {
+      spec: this.spec,
+      store: this.store,
+      hosts: this.hosts,
+      counts: this.counts,
+      book: this.book,
+      settle: (list: readonly Settled[]) => this.settle(list),
+      wantAlarm: this.#host.wantAlarm,
+    };
+    return applyOutcomes(deps, shardIdx, outcomes, now);
+  }
+
+  /** Writes Results (each URL's first only) and counts them. */
+  settle(list: readonly Settled[]): void {
+    writeSettled(this.store, this.counts, this.stats, list);
+  }
+
+  /** Completes the job once every URL has its Result; true when the job is terminal. */
+  finishIfDone(): boolean {
+    if (this.record.terminal) return true;
+    // An ending job takes its status from the ending, with its last chunk.
+    if (this.record.ending) return false;
+    if (this.counts.settled < this.record.row.total) return false;
+    this.record.finish('completed', Date.now());
+    this.#afterTerminal();
+    return true;
+  }
+
+  /** Resolves when the job is terminal or after `ms`, whichever comes first. */
+  async untilEnd(ms: number): Promise<void> {
+    if (this.record.terminal) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#waiters.add(done);
+    });
+  }
+
+  #recount(): void {
+    const c = this.counts;
+    for (const r of this.store.countByState()) c.move(null, pendingOf(r.state), r.n);
+    for (const r of this.store.countResults()) c.move(null, settlementOf(r.ok !== 0, r.kind), r.n);
+    for (const s of this.store.fetchSamples()) this.stats.record(s.d, s.b);
+  }
+
+  #afterTerminal(): void {
+    this.book.answerParked();
+    for (const w of [...this.#waiters]) w();
+    if (this.spec.callbackUrl) {
+      this.record.setCallbackState(CALLBACK_DUE);
+      this.#host.wantAlarm(Date.now());
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import type { JobSpec } from '../jobs/types';
+import { parseRetryAfter } from '../lib/backoff';
+import { isThrottleSignal } from '../lib/retry-policy';
+import type { WorkOutcome } from '../shard/protocol';
+import { settlementOf, type UrlCounts } from './counts';
+import type { HandoutBook } from './handout-book';
+import type { HostTable } from './hosts';
+import type { JobStats } from './job-view';
+import { decide } from './policy';
+import { resultFromOutcome } from './result-body';
+import type { Settled, UrlStore } from './url-store';
+
+/** What applying a run's outcomes needs. */
+export interface OutcomeDeps {
+  spec: JobSpec;
+  store: UrlStore;
+  hosts: HostTable;
+  counts: UrlCounts;
+  book: HandoutBook;
+  settle: (list: readonly Settled[]) => void;
+  /** Asks for the alarm by `at` (a retry falls due). */
+  wantAlarm: (at: number) => void;
+}
+
+/**
+ * Applies a shard run's outcomes (inside the caller's transaction): robots rules are stored,
+ * each page's host learns from it, and the page is requeued, retried or settled. Returns the
+ * cause when a failure trips a failFast job (the outcomes after it are not applied: the
+ * ending settles them).
+ */
+export function applyOutcomes(
+  d: OutcomeDeps,
+  shardIdx: number,
+  outcomes: readonly WorkOutcome[],
+  now: number,
+): string | null {
+  for (const o of outcomes) {
+    if (o.type === 'robots') d.hosts.setRobots(d.hosts.get(o.hostId), o.rules);
+  }
+  const settled: Settled[] = [];
+  let failure: string | null = null;
+  for (const o of outcomes) {
+    if (o.type === 'robots') continue;
+    const h = d.book.takeReport(shardIdx, o.idx);
+    if (!h) continue;
+    const host = d.hosts.get(h.hostId);
+    const out = o.outcome;
+    if (out.ok) d.hosts.recover(host);
+    else if (isThrottleSignal(out.status)) {
+      d.hosts.throttle(host, parseRetryAfter(out.retryAfter, now), now);
+    }
+    const decision = decide(out, h.attempts, d.spec, host.blockedUntil, now);
+    if (decision.action === 'requeue') {
+      d.store.requeue(o.idx, h.attempts);
+      d.counts.move(null, 'queued');
+    } else if (decision.action === 'retry') {
+      if (!out.ok) d.store.logAttempt(o.idx, h.attempts, now, out);
+      d.store.retryAt(o.idx, decision.dueAt, h.attempts);
+      d.counts.move(null, 'retrying');
+      d.wantAlarm(decision.dueAt);
+    } else {
+      settled.push({ idx: o.idx, result: resultFromOutcome(h.url, h.attempts, out) });
+      if (decision.tripsFailFast && !out.ok) {
+        failure = `cancelled: failFast tripped by ${h.url} (${out.kind}: ${out.message})`;
+        break;
+      }
+    }
+  }
+  d.settle(settled);
+  return failure;
+}
+
+/**
+ * Writes Results and counts the ones actually written: a URL settled before (a replayed
+ * report) is neither written nor counted again.
+ */
+export function writeSettled(
+  store: UrlStore,
+  counts: UrlCounts,
+  stats: JobStats,
+  list: readonly Settled[],
+): void {
+  if (list.length === 0) return;
+  const fresh = store.writeResults(list);
+  for (const { idx, result } of list) {
+    if (!fresh.has(idx)) continue;
+    counts.move(null, settlementOf(result.ok, result.error?.kind));
+    stats.add(result);
+  }
+}

@@ -1,0 +1,84 @@
+import { randomToken } from '../lib/ids';
+import type { ShardAssignment } from '../shard/protocol';
+import type { Job } from './job';
+import { firstBatch, runsToStart } from './policy';
+
+/** A shard that failed to start is tried again this soon (by the alarm). */
+const START_RETRY_MS = 1_000;
+
+/** The coordinator's calls to its shards. */
+export interface ShardPort {
+  start(idx: number, assignment: ShardAssignment): Promise<void>;
+  alive(idx: number, runId: string): Promise<boolean>;
+  abort(idx: number, runId: string): Promise<void>;
+}
+
+/** Settings of every run a job starts. */
+export interface RunSettings {
+  allowPrivate: boolean;
+  wantAlarm: (at: number) => void;
+}
+
+/**
+ * Starts runs until every queued URL has a connection (up to the job's concurrency). A run's
+ * first URLs come with its start, which saves it a round trip before its first fetch; a run
+ * that fails to start gives them back, and the alarm tries again soon.
+ */
+export async function startRuns(
+  job: Job,
+  port: ShardPort,
+  settings: RunSettings,
+  now: number,
+): Promise<void> {
+  const { book, counts, spec, hosts } = job;
+  if (counts.queued <= 0 || job.record.ending) return;
+  const queued = counts.queued;
+  const runs = book.runs.map((r) => ({ slots: r.slots, running: r.runId !== null }));
+  const starts = runsToStart(runs, queued).map((idx) => {
+    const run = book.runs[idx];
+    if (!run) return Promise.resolve();
+    const runId = randomToken();
+    book.startRun(idx, runId, now);
+    const first = firstBatch(run.slots, queued, spec.concurrency);
+    const assignment: ShardAssignment = {
+      jobId: job.record.row.job_id,
+      shardIdx: idx,
+      runId,
+      slots: run.slots,
+      timeoutMs: spec.timeoutMs,
+      maxBytes: spec.maxBytes,
+      selectors: spec.extract.selectors,
+      allowPrivate: settings.allowPrivate,
+      heartbeatMs: Math.floor(job.book.leaseMs / 4),
+      items: book.handOut(idx, book.allowance(idx, first), now),
+      holds: hosts.holds(now),
+    };
+    return port.start(idx, assignment).catch((err: unknown) => {
+      console.error(`shard ${idx} failed to start`, err);
+      if (run.runId !== runId) return;
+      book.takeBack(idx, Date.now());
+      hosts.setInUse(job.store.outPerHost());
+      settings.wantAlarm(Date.now() + START_RETRY_MS);
+    });
+  });
+  await Promise.all(starts);
+}
+
+/**
+ * After the coordinator restarts, asks each shard whose run it remembers whether that run
+ * still goes on. A run lost with the process (a crash, a deploy) has its lease expired at once
+ * rather than after SHARD_LEASE_MS; a shard that cannot be asked keeps its lease.
+ */
+export async function probeRuns(job: Job, port: ShardPort, now: number): Promise<void> {
+  const checks = job.book.runs.map(async (run, idx) => {
+    const runId = run.runId;
+    if (runId === null) return;
+    try {
+      const alive = await port.alive(idx, runId);
+      if (!alive && run.runId === runId) run.leaseUntil = now;
+    } catch (err) {
+      console.warn(`shard ${idx} could not be asked about run ${runId}`, err);
+    }
+  });
+  await Promise.all(checks);
+}

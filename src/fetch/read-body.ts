@@ -1,0 +1,321 @@
+import type { ErrorKind } from '../jobs/types';
+import { bodyCharset, charsetFromContentType, isUtf8, SNIFF_BYTES } from './charset';
+import { type createExtractor, type Extracted, scanHtml } from './extract';
+import type { PageRequest } from './fetch-page';
+
+/** Largest body whose (discarded) parser output may be drained in one native call. */
+const BUFFER_LIMIT = 256 * 1024;
+
+const UTF8 = new TextDecoder();
+
+type Extractor = ReturnType<typeof createExtractor>;
+
+/** The bytes read so far; what a failure reports. */
+type ByteCount = { bytes: number };
+
+/** A body failure whose kind is known where it happened (too large, unparseable charset). */
+export class BodyError extends Error {
+  readonly kind: ErrorKind;
+
+  constructor(kind: ErrorKind, message: string) {
+    super(message);
+    this.kind = kind;
+  }
+}
+
+/** Cancels a body or reader without waiting, ignoring a failure to cancel. */
+export function cancelQuietly(
+  target: { cancel(reason?: unknown): Promise<void> } | null | undefined,
+): void {
+  void target?.cancel().catch(() => undefined);
+}
+
+/** The message of a thrown value, or its name when the message is empty. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
+
+function tooLargeError(maxBytes: number, bytes: number): BodyError {
+  return new BodyError('too_large', `body exceeds maxBytes (${maxBytes}): read ${bytes} bytes`);
+}
+
+/** Settles like `promise`, but rejects with the signal's reason as soon as it aborts. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const c of chunks) total += c.byteLength;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+/** Feeds `res` to the extractor's rewriter; an encoding it cannot parse is invalid_content. */
+function transformWith(extractor: Extractor, res: Response, charset: string): Response {
+  try {
+    return extractor.rewriter.transform(res);
+  } catch (err) {
+    // HTMLRewriter knows only ASCII-compatible encodings (no UTF-16, no ISO-2022-JP).
+    cancelQuietly(res.body);
+    const why = errorMessage(err).replace(/^Parser error: /, '');
+    throw new BodyError('invalid_content', `cannot parse charset "${charset}": ${why}`);
+  }
+}
+
+/**
+ * Consumes and discards the rewriter's output; returns its length (= the input's length).
+ * The output comes in many tiny chunks (one per handler call), each a JS call when read by a
+ * loop, so output known to be small (<= BUFFER_LIMIT) is drained natively by arrayBuffer()
+ * and dropped; larger or unbounded output is read chunk by chunk, never held.
+ */
+async function drain(
+  transformed: Response,
+  signal: AbortSignal,
+  buffered: boolean,
+): Promise<number> {
+  // No raceAbort here: `signal` also went to fetch, and its abort errors the body under the
+  // rewriter, which rejects arrayBuffer() at once (the abort tests check it).
+  if (buffered) return (await transformed.arrayBuffer()).byteLength;
+  const out = transformed.body?.getReader();
+  if (!out) return 0;
+  let bytes = 0;
+  try {
+    for (;;) {
+      const { done, value } = await raceAbort(out.read(), signal);
+      if (done) return bytes;
+      bytes += value.byteLength;
+    }
+  } catch (err) {
+    cancelQuietly(out);
+    throw err;
+  }
+}
+
+/**
+ * A small HTML body whose length is known: read whole (natively, one call), then extracted by
+ * scanHtml when it can (UTF-8, no selectors, a page in its subset), else by the extractor's
+ * HTMLRewriter in one chunk. Cheaper than streaming, where every HTMLRewriter callback is a
+ * native -> JS round trip.
+ */
+async function readSmallHtml(
+  res: Response,
+  req: PageRequest,
+  headerCharset: string | null,
+  makeExtractor: () => Extractor,
+  progress: ByteCount,
+): Promise<Extracted> {
+  // `signal` went to fetch: its abort errors the body, which rejects arrayBuffer() at once.
+  const buf = new Uint8Array(await res.arrayBuffer());
+  req.onBodyRead?.();
+  progress.bytes = buf.byteLength;
+  if (progress.bytes > req.maxBytes) {
+    throw new BodyError('too_large', `body exceeds maxBytes (${req.maxBytes})`);
+  }
+  const charset = bodyCharset(buf, headerCharset);
+  if (isUtf8(charset) && Object.keys(req.selectors).length === 0) {
+    // TextDecoder drops a UTF-8 byte-order mark, as the HTML parser does.
+    const scanned = scanHtml(UTF8.decode(buf));
+    if (scanned !== null) return scanned;
+  }
+  const source = new Response(buf, {
+    headers: { 'content-type': `text/html; charset=${charset}` },
+  });
+  const extractor = makeExtractor();
+  await transformWith(extractor, source, charset).arrayBuffer();
+  return extractor.result();
+}
+
+/**
+ * An HTML body whose charset the header names and whose length is known to fit (checked by
+ * the caller): it goes straight into the rewriter, whose output is the input, byte for byte.
+ */
+async function readWithHeaderCharset(
+  res: Response,
+  extractor: Extractor,
+  headerCharset: string,
+  signal: AbortSignal,
+  buffered: boolean,
+  progress: ByteCount,
+): Promise<Extracted> {
+  // An abort of `signal` (given to fetch) errors this body in workerd and closes the
+  // connection, even while the rewriter holds it. No byte-order-mark check here: the
+  // header's charset is taken as is.
+  const transformed = transformWith(extractor, res, headerCharset);
+  progress.bytes = await drain(transformed, signal, buffered);
+  return extractor.result();
+}
+
+/** Reads and counts a body that is not parsed; throws too_large past maxBytes. */
+async function readUnparsed(
+  body: ReadableStream,
+  maxBytes: number,
+  signal: AbortSignal,
+  progress: ByteCount,
+): Promise<null> {
+  const raw = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await raceAbort(raw.read(), signal);
+      if (done) return null;
+      progress.bytes += value.byteLength;
+      if (progress.bytes > maxBytes) throw tooLargeError(maxBytes, progress.bytes);
+    }
+  } finally {
+    // A no-op after a complete read; after a failure it closes the connection.
+    cancelQuietly(raw);
+  }
+}
+
+/**
+ * The held-back chunks `peeked`, then the rest of `raw`, counted into `progress`. Ends quietly
+ * (closes) past maxBytes and when `raw` fails after an abort; `peeked` is consumed.
+ */
+function replayStream(
+  raw: ReadableStreamDefaultReader<Uint8Array>,
+  peeked: Uint8Array[],
+  ended: boolean,
+  maxBytes: number,
+  signal: AbortSignal,
+  progress: ByteCount,
+): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    pull: async (controller) => {
+      const next = peeked.shift();
+      if (next !== undefined) {
+        controller.enqueue(next);
+        return;
+      }
+      let chunk: ReadableStreamReadResult<Uint8Array> | null = null;
+      try {
+        chunk = ended ? null : await raw.read();
+      } catch (err) {
+        // Cancelled from our side (abort, too large) or a broken connection: end this stream
+        // without a rejected pull; the failure is reported by whoever cancelled `raw` or by
+        // the read of the rewriter's output.
+        if (progress.bytes <= maxBytes && !signal.aborted) controller.error(err);
+        else controller.close();
+        return;
+      }
+      if (chunk === null || chunk.done) {
+        controller.close();
+        return;
+      }
+      progress.bytes += chunk.value.byteLength;
+      if (progress.bytes > maxBytes) {
+        cancelQuietly(raw);
+        controller.close();
+        return;
+      }
+      controller.enqueue(chunk.value);
+    },
+    cancel: (reason) => raw.cancel(reason),
+  });
+}
+
+/**
+ * An HTML body streamed through the rewriter, after its first bytes are held back to choose
+ * the charset: for a byte-order mark, and for a `<meta charset>` when the header names none
+ * (HTMLRewriter itself only looks at the Content-Type header).
+ */
+async function readSniffingCharset(
+  body: ReadableStream,
+  extractor: Extractor,
+  headerCharset: string | null,
+  maxBytes: number,
+  signal: AbortSignal,
+  buffered: boolean,
+  progress: ByteCount,
+): Promise<Extracted> {
+  const raw = body.getReader();
+  try {
+    const want = headerCharset === null ? SNIFF_BYTES : 3;
+    const peeked: Uint8Array[] = [];
+    let peekedBytes = 0;
+    let ended = false;
+    while (peekedBytes < want) {
+      const { done, value } = await raceAbort(raw.read(), signal);
+      if (done) {
+        ended = true;
+        break;
+      }
+      progress.bytes += value.byteLength;
+      if (progress.bytes > maxBytes) throw tooLargeError(maxBytes, progress.bytes);
+      peeked.push(value);
+      peekedBytes += value.byteLength;
+    }
+    const head = peeked.length === 1 ? (peeked[0] ?? new Uint8Array()) : concat(peeked);
+    const charset = bodyCharset(head, headerCharset);
+    const source = replayStream(raw, peeked, ended, maxBytes, signal, progress);
+    const transformed = transformWith(
+      extractor,
+      new Response(source, { headers: { 'content-type': `text/html; charset=${charset}` } }),
+      charset,
+    );
+    await drain(transformed, signal, buffered);
+    if (progress.bytes > maxBytes) throw tooLargeError(maxBytes, progress.bytes);
+    return extractor.result();
+  } finally {
+    // A no-op after a complete read; after a failure it closes the connection.
+    cancelQuietly(raw);
+  }
+}
+
+/** Reads the whole body, counting its bytes into `progress`, and extracts from it when HTML. */
+export function readBody(
+  res: Response,
+  declared: number | null,
+  req: PageRequest,
+  signal: AbortSignal,
+  makeExtractor: (() => Extractor) | null,
+  progress: ByteCount,
+): Promise<Extracted | null> {
+  // Counts raw bytes and enforces maxBytes; HTML goes through the extractor (null: not HTML,
+  // not parsed) and the parser's output is discarded. Holds at most BUFFER_LIMIT bytes (see
+  // readSmallHtml), and on the streaming paths only up to SNIFF_BYTES. Resolves to what was
+  // extracted (null for a body not parsed); rejects with a BodyError or the error (or abort
+  // reason) that ended the read. Not async: each strategy's promise is handed back as is,
+  // without one more await hop.
+  const body = res.body;
+  if (body === null) return Promise.resolve(makeExtractor?.().result() ?? null);
+  const headerCharset = charsetFromContentType(res.headers.get('content-type'));
+  if (makeExtractor !== null && declared !== null && declared <= BUFFER_LIMIT) {
+    return readSmallHtml(res, req, headerCharset, makeExtractor, progress);
+  }
+  const extractor = makeExtractor?.() ?? null;
+  if (extractor === null) return readUnparsed(body, req.maxBytes, signal, progress);
+  // Larger bodies: drain the rewriter's output natively when it is known to be small.
+  const buffered = Math.min(declared ?? Number.POSITIVE_INFINITY, req.maxBytes) <= BUFFER_LIMIT;
+  if (headerCharset !== null && declared !== null) {
+    return readWithHeaderCharset(res, extractor, headerCharset, signal, buffered, progress);
+  }
+  return readSniffingCharset(
+    body,
+    extractor,
+    headerCharset,
+    req.maxBytes,
+    signal,
+    buffered,
+    progress,
+  );
+}

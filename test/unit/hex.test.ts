@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { signBody } from '../../src/coordinator/callback';
+import { toHex } from '../../src/lib/hex';
+import { idempotentJobId, sha256Hex } from '../../src/lib/ids';
+
+describe('toHex', () => {
+  it('writes every byte as two lowercase digits, leading zeros kept', () => {
+    expect(toHex(new Uint8Array([0, 1, 15, 16, 127, 128, 171, 255]))).toBe('00010f107f80abff');
+    expect(toHex(new Uint8Array([0x0a, 0x0b]).buffer)).toBe('0a0b');
+    expect(toHex(new ArrayBuffer(0))).toBe('');
+  });
+
+  it('reads only the bytes a view covers', () => {
+    const bytes = new Uint8Array([1, 2, 3, 4, 5]);
+    expect(toHex(bytes.subarray(1, 3))).toBe('0203');
+  });
+});
+
+describe('digests in hex', () => {
+  it('sha256Hex matches the FIPS 180-2 test vectors', async () => {
+    expect(await sha256Hex('abc')).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
+    expect(await sha256Hex('')).toBe(
+      'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    );
+  });
+
+  it('signBody is HMAC-SHA256 (RFC 4231, test case 2)', async () => {
+    expect(await signBody('Jefe', 'what do ya want for nothing?')).toBe(
+      '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+    );
+  });
+
+  it('an Idempotency-Key job id is k + the first 24 hex digits of SHA-256(token, key)', async () => {
+    const digest = await sha256Hex('test-token\nkey-1');
+    expect(await idempotentJobId('test-token', 'key-1')).toBe(`k${digest.slice(0, 24)}`);
+    expect(await idempotentJobId('test-token', 'key-1')).toMatch(/^k[0-9a-f]{24}$/);
+  });
+});
