@@ -347,7 +347,9 @@ export class HandoutBook {
     if (holds.length > 0) reply.holds = holds;
     // Only host limits and the last rounds make a finished fetch free a slot another URL
     // waits for.
-    if (items.length < want && this.#d.counts.queued > 0 && this.freeOnly) reply.eager = true;
+    const queued = this.#d.counts.queued;
+    if (items.length < want && queued > 0 && this.freeOnly) reply.eager = true;
+    if (queued === 0) reply.dry = true;
     return reply;
   }
 }

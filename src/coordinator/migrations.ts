@@ -73,4 +73,7 @@ export const COORDINATOR_MIGRATIONS: readonly string[] = [
   // v4: a job being terminated holds its ending ({status, kind, message} as JSON) until its
   // last URL is settled, so an ending cut off by a restart is finished, not forgotten.
   `ALTER TABLE job ADD COLUMN ending TEXT;`,
+  // v5: URLs out with a run are found through urls_by_state (state 1 holds at most the
+  // shards' prefetch), so no second index is kept up to date on every hand-out and settle.
+  `DROP INDEX IF EXISTS urls_leased;`,
 ];

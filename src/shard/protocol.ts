@@ -70,6 +70,11 @@ export interface ExchangeReply {
    * each finished fetch at once, since it frees a host slot for the next URL.
    */
   eager?: boolean;
+  /**
+   * Nothing is queued at the coordinator: report outcomes in batches or once idle, and ask
+   * for work only when idle (retries that fall due go to idle runs).
+   */
+  dry?: boolean;
 }
 
 /** The reply that tells a run to drop everything now (the job ended, or it is not current). */

@@ -47,12 +47,10 @@ export class ShardRun {
   #outbox: WorkOutcome[] = [];
   #started = 0;
   #stopping = false;
-  /**
-   * The last call asked for work and got none while fetches still ran: no call asks again
-   * until an outcome has come in to report (it lowers what this shard holds, which is what
-   * its share of the work left is measured against).
-   */
-  #starved = false;
+  /** The last call got less work than it asked for while fetches still ran. */
+  #limited = false;
+  /** The coordinator had nothing queued at the last call (see ExchangeReply.dry). */
+  #dry = false;
   /** The coordinator holds work back until outcomes come in: report each one at once. */
   #eager = false;
   /** Pages started since the last call and still running (see ExchangeRequest.started). */
@@ -111,7 +109,15 @@ export class ShardRun {
       const outbox = this.#outbox.length;
       // Work is asked for once less than one more round of it waits here; a report carries up
       // to REPORT_FACTOR x slots outcomes while the rest of the prefetch keeps the slots busy.
-      const wantsWork = !this.#stopping && (!this.#starved || outbox > 0);
+      // A run given less than it asked for (its share of what is left) asks again only once a
+      // connection would idle without more, and not at all while nothing is queued: a report
+      // per finished fetch would mostly come back empty and costs both objects an exchange.
+      const wantsWork =
+        !this.#stopping &&
+        (idle ||
+          (!this.#dry &&
+            (!this.#limited ||
+              (outbox > 0 && this.#queue.length === 0 && this.#inflight < slots))));
       // Under eager replies the coordinator hands out no more than a shard's free connections
       // (host limits, the last rounds): asking while none is free would only come back empty.
       const low = this.#eager
@@ -177,7 +183,8 @@ export class ShardRun {
     this.#eager = reply.eager === true;
     for (const { host, until } of reply.holds ?? []) this.#holds.set(host, until);
     this.#queue.push(...reply.items);
-    this.#starved = want > 0 && reply.items.length === 0 && this.#active > 0;
+    this.#limited = want > 0 && reply.items.length < want && this.#active > 0;
+    this.#dry = reply.dry === true;
   }
 
   /** Starts queued items while slots are free, skipping hosts that are held back. */

@@ -61,6 +61,34 @@ describe('shards', () => {
     expect(stats.maxInFlight).toBe(MAX_CONNECTIONS_PER_SHARD);
   });
 
+  it('told that nothing is queued, a shard reports once idle instead of after every page', async () => {
+    const t = tag('dry');
+    const host = new URL(origin('/')).host;
+    const items: WorkItem[] = [40, 40, 40, 60, 120, 180].map((ms, i) => ({
+      type: 'page',
+      idx: i,
+      url: origin(`/delay?ms=${ms}&tag=${t}&i=${i}`),
+      host,
+    }));
+    const reports: number[] = [];
+    const run = new ShardRun(
+      { ...unitAssignment(3), items },
+      {
+        async exchange(req) {
+          reports.push(req.outcomes.length);
+          const done = req.inflight === 0 && req.queued === 0;
+          return { items: [], stop: done, abort: false, dry: true };
+        },
+      },
+    );
+    await run.run();
+    // The first finished page leaves less than a round queued: that report asks for work and
+    // hears that none is queued. The other five then go in one report once the run is idle
+    // (a report after every page would be 1, 1, 1, 1, 1, 1).
+    expect(reports).toEqual([1, 5]);
+    expect((await originStats(t)).requests).toBe(6);
+  });
+
   it('under eager replies a shard asks for work only when a connection is free', async () => {
     const t = tag('eager');
     const items = delayedPages(12, 40, t);

@@ -141,6 +141,16 @@ describe('HandoutBook', () => {
     expect(book.reply(items, 36, 0).eager).toBeUndefined();
   });
 
+  it('tells a run when nothing is left in the queue', () => {
+    const { book } = setUp(8, [6]);
+    book.startRun(0, 'a', 0);
+    const first = book.handOut(0, 6, 0);
+    expect(book.reply(first, 6, 0).dry).toBeUndefined();
+    const rest = book.handOut(0, 6, 0);
+    expect(pages(rest)).toEqual([6, 7]);
+    expect(book.reply(rest, 6, 0)).toEqual({ items: rest, stop: false, abort: false, dry: true });
+  });
+
   it('drops a report from a run whose lease expired while the report was on its way', () => {
     const { book, store, counts } = setUp(10, [6, 6]);
     book.startRun(0, 'old', 0);
