@@ -6,6 +6,11 @@ import { ShardRun } from '../src/shard/shard-run';
 const KEEPALIVE_MS = 30_000;
 /** How long after a run starts its keep-alive alarm is first written (see start). */
 const KEEPALIVE_DELAY_MS = 1_000;
+/**
+ * The keep-alive alarm holds nothing a crash could lose (the coordinator's run lease covers a
+ * dead shard), so its write does not hold back the run's fetches and reports until it commits.
+ */
+const KEEPALIVE_WRITE = { allowUnconfirmed: true } as const;
 
 /**
  * A fan-out worker of one job: runs one ShardRun at a time. It keeps no durable state of its
@@ -23,13 +28,12 @@ export class FetchShard extends DurableObject<Env> {
     this.#run = run;
     // The run outlives this call: a Durable Object keeps one I/O context for all its work.
     void run.run().catch((err: unknown) => console.error('shard run crashed', err));
-    // The keep-alive alarm is written a little later: a storage write holds back the object's
-    // outgoing requests until it commits, and the first one creates the object's database,
-    // both of which would otherwise delay the run's first fetches.
+    // The keep-alive alarm is written a little later: the first write creates the object's
+    // database, which would otherwise delay the run's first fetches.
     setTimeout(() => {
       if (this.#run !== run || run.finished) return;
       this.ctx.storage
-        .setAlarm(Date.now() + KEEPALIVE_MS)
+        .setAlarm(Date.now() + KEEPALIVE_MS, KEEPALIVE_WRITE)
         .catch((err: unknown) => console.error('shard keep-alive alarm failed', err));
     }, KEEPALIVE_DELAY_MS);
   }
@@ -50,7 +54,7 @@ export class FetchShard extends DurableObject<Env> {
   /** Keep-alive only: re-arms while a run is active. */
   async alarm(): Promise<void> {
     if (this.#run && !this.#run.finished) {
-      await this.ctx.storage.setAlarm(Date.now() + KEEPALIVE_MS);
+      await this.ctx.storage.setAlarm(Date.now() + KEEPALIVE_MS, KEEPALIVE_WRITE);
     }
   }
 }
