@@ -3,7 +3,7 @@ import { backoffDelayMs } from '../lib/backoff';
 import { toHex } from '../lib/hex';
 import type { JobRecord } from './job-record';
 
-export const CALLBACK_MAX_ATTEMPTS = 5;
+const CALLBACK_MAX_ATTEMPTS = 5;
 const CALLBACK_TIMEOUT_MS = 10_000;
 
 /** Signs a body with HMAC-SHA256 so a receiver can check it came from us. */
@@ -20,7 +20,7 @@ export async function signBody(secret: string, body: string): Promise<string> {
 }
 
 /** POSTs a terminal job's status to its callbackUrl; true when the receiver answered 2xx. */
-export async function deliverCallback(
+async function deliverCallback(
   url: string,
   view: JobView,
   secret: string | undefined,

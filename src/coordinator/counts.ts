@@ -1,10 +1,10 @@
 import { URL_STATE } from './url-store';
 
 /** Where a settled URL is counted in a job's view. */
-export type Settlement = 'succeeded' | 'failed' | 'cancelled';
+type Settlement = 'succeeded' | 'failed' | 'cancelled';
 /** Where an unsettled URL is counted. */
-export type Pending = 'queued' | 'out' | 'retrying';
-export type Bucket = Pending | Settlement;
+type Pending = 'queued' | 'out' | 'retrying';
+type Bucket = Pending | Settlement;
 
 /**
  * The one rule for counting a Result: ok is succeeded; an error the job gave (cancel,

@@ -4,7 +4,7 @@ import type { Ending, JobRecord } from './job-record';
 import type { ChunkPlanRow, UrlStore } from './url-store';
 
 /** What ending a job needs from the coordinator. */
-export interface EndingDeps {
+interface EndingDeps {
   record: JobRecord;
   store: UrlStore;
   counts: UrlCounts;

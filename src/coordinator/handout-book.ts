@@ -28,7 +28,7 @@ export interface RunSlot {
 }
 
 /** A URL handed out to a run and not reported yet; rebuilt from the URL rows on load. */
-export interface Handout {
+interface Handout {
   shard: number;
   url: string;
   /** Attempts that ran, counting this one once it is known to have started. */
@@ -47,7 +47,7 @@ interface Parked {
 }
 
 /** What the book works with: the job's tables and counts. */
-export interface BookDeps {
+interface BookDeps {
   spec: JobSpec;
   record: JobRecord;
   store: UrlStore;

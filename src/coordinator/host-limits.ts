@@ -5,7 +5,7 @@
  */
 
 /** A host's limit never drops below one URL at a time. */
-export const MIN_HOST_LIMIT = 1;
+const MIN_HOST_LIMIT = 1;
 
 /** The limit after a throttle signal: half of what it was (never above the job's maximum). */
 export function throttledLimit(limit: number, maxLimit: number): number {

@@ -3,7 +3,7 @@ import type { Sql } from '../lib/sql';
 import { heldUntil, hostCanTake, recoveredLimit, throttledLimit } from './host-limits';
 
 /** Robots state of a host: unknown, being fetched by a shard, or known rules. */
-export type RobotsState = null | { pending: number } | RobotsRules;
+type RobotsState = null | { pending: number } | RobotsRules;
 
 export interface HostState {
   id: number;

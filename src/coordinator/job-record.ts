@@ -28,8 +28,7 @@ export interface Ending {
 }
 
 /** Whether a status is one a job never leaves. */
-export const isTerminal = (s: string): boolean =>
-  (TERMINAL_STATUSES as readonly string[]).includes(s);
+const isTerminal = (s: string): boolean => (TERMINAL_STATUSES as readonly string[]).includes(s);
 
 /**
  * The job row and the shard runs table: every SQL statement on `job` and `shards`. The row it

@@ -68,7 +68,7 @@ export function jobView(
 }
 
 /** One entry of the attempt log, as GET /v1/jobs/:id/attempts shows it (plus its idx). */
-export interface AttemptRecord {
+interface AttemptRecord {
   idx: number;
   url: string;
   attempt: number;

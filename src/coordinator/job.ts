@@ -14,7 +14,7 @@ import { type Settled, UrlStore } from './url-store';
 import { hostOf } from './url-text';
 
 /** What a loaded job needs from the Durable Object that holds it. */
-export interface JobHost {
+interface JobHost {
   /** A run silent this long is presumed dead (SHARD_LEASE_MS). */
   leaseMs: number;
   /** The housekeeping cadence while the job runs. */

@@ -11,7 +11,7 @@ import { resultFromOutcome } from './result-body';
 import type { Settled, UrlStore } from './url-store';
 
 /** What applying a run's outcomes needs. */
-export interface OutcomeDeps {
+interface OutcomeDeps {
   spec: JobSpec;
   store: UrlStore;
   hosts: HostTable;

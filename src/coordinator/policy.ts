@@ -13,10 +13,10 @@ import { PREFETCH_FACTOR } from '../shard/protocol';
  * The last this many rounds of a job's connections go to the first connection that frees up,
  * without prefetch (see inLastRounds).
  */
-export const LAST_ROUNDS = 2;
+const LAST_ROUNDS = 2;
 
 /** A shard run as the hand-out rules see it. */
-export interface RunLoad {
+interface RunLoad {
   /** Its connections. */
   slots: number;
   /** URLs out with it and not reported (running or waiting in its queue). */
@@ -81,7 +81,7 @@ export function runsToStart(
 }
 
 /** What becomes of a URL after one reported attempt. */
-export type Decision =
+type Decision =
   /** The shard dropped it without being told to (its run ended): hand it out again. */
   | { action: 'requeue' }
   /** A transient failure with attempts left: try again at `dueAt`. */

@@ -14,7 +14,7 @@ export interface ShardPort {
 }
 
 /** Settings of every run a job starts. */
-export interface RunSettings {
+interface RunSettings {
   allowPrivate: boolean;
   wantAlarm: (at: number) => void;
 }

@@ -12,7 +12,6 @@ export const URL_STATE = {
   /** Has its one Result (the results_settle trigger sets this). */
   settled: 3,
 } as const;
-export type UrlState = (typeof URL_STATE)[keyof typeof URL_STATE];
 
 const Q = URL_STATE.queued;
 const OUT = URL_STATE.out;

@@ -1,4 +1,4 @@
-/** The kinds of failure a Result can carry (DESIGN.md). */
+/** The kinds of failure a Result can carry (README.md, "Results and error kinds"). */
 export const ERROR_KINDS = [
   'timeout',
   'network',
@@ -13,7 +13,7 @@ export const ERROR_KINDS = [
 ] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
-export type JobMode = 'settle' | 'failFast';
+type JobMode = 'settle' | 'failFast';
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out';
 export const TERMINAL_STATUSES: readonly JobStatus[] = [
   'completed',
@@ -22,7 +22,7 @@ export const TERMINAL_STATUSES: readonly JobStatus[] = [
   'timed_out',
 ];
 
-export interface RetryPolicy {
+interface RetryPolicy {
   maxAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
@@ -42,7 +42,7 @@ export interface JobSpec {
   callbackUrl: string | null;
 }
 
-export interface ResultError {
+interface ResultError {
   kind: ErrorKind;
   message: string;
 }

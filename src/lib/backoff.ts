@@ -2,7 +2,7 @@
 export const MAX_RETRY_AFTER_MS = 3_600_000;
 
 /** The part of a job's retry settings that shapes delays. */
-export interface BackoffPolicy {
+interface BackoffPolicy {
   baseDelayMs: number;
   maxDelayMs: number;
 }

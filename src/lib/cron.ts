@@ -9,7 +9,7 @@ import { Cron } from 'croner';
  * both are restricted, as in Vixie cron.
  */
 
-export type CronCheck = { ok: true; cron: string } | { ok: false; message: string };
+type CronCheck = { ok: true; cron: string } | { ok: false; message: string };
 
 const FIELD_NAMES = ['minute', 'hour', 'day of month', 'month', 'day of week'] as const;
 const VALUE = '(?:\\d{1,2}|[a-z]{3})';

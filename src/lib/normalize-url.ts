@@ -2,7 +2,7 @@
 export const MAX_URL_LENGTH = 8192;
 
 /** A submitted URL, checked: `normalized` is the dedupe key, `host` the per-host key. */
-export type ParsedTarget =
+type ParsedTarget =
   | { ok: true; url: string; normalized: string; host: string }
   | { ok: false; message: string };
 

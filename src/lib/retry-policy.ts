@@ -2,7 +2,7 @@
 export const RETRYABLE_STATUSES = new Set([408, 425, 429, 500, 502, 503, 504]);
 
 /** Failure kinds that are transient by nature, whatever the status. */
-export const RETRYABLE_KINDS = new Set(['timeout', 'network']);
+const RETRYABLE_KINDS = new Set(['timeout', 'network']);
 
 /** Whether a failed attempt may be retried; every kind not named here is final. */
 export function isRetryable(outcome: { kind: string; status: number | null }): boolean {

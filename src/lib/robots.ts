@@ -5,7 +5,7 @@ export interface RobotsRules {
 }
 
 /** The product token we look for in `User-agent` lines. */
-export const ROBOTS_USER_AGENT = 'scrape-fanout';
+const ROBOTS_USER_AGENT = 'scrape-fanout';
 
 /** RFC 9309 2.5 asks crawlers to parse at least 500 KiB; we parse no more than that. */
 export const MAX_ROBOTS_CHARS = 500 * 1024;

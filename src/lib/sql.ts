@@ -1,5 +1,5 @@
 /** A SQL failure that carries the statement that failed, so logs say what broke. */
-export class SqlError extends Error {
+class SqlError extends Error {
   constructor(
     readonly query: string,
     cause: unknown,
@@ -14,10 +14,10 @@ export class SqlError extends Error {
   }
 }
 
-export type Param = string | number | null | ArrayBuffer;
+type Param = string | number | null | ArrayBuffer;
 
 /** SQLite's limit of bound parameters in one statement (Durable Object storage). */
-export const MAX_BOUND_PARAMS = 100;
+const MAX_BOUND_PARAMS = 100;
 
 /** Marks where `inList` puts a statement's list of `?` placeholders. */
 export const LIST = '{list}';

@@ -25,7 +25,7 @@ export interface ShardAssignment {
   allowPrivate: boolean;
   /** The shard calls in at least this often while busy, which renews its lease. */
   heartbeatMs: number;
-  /** The run's first URLs, leased to it at start. */
+  /** The run's first URLs, handed out to it with its start. */
   items: WorkItem[];
   /** Hosts held back (Retry-After) at start, as in ExchangeReply. */
   holds: Array<{ host: string; until: number }>;

@@ -23,17 +23,17 @@ const REPORT_FACTOR = 3;
  * Subrequests are counted per invocation (10,000 on paid plans, redirects included), so a run
  * retires after this many items and the coordinator starts a fresh one.
  */
-export const MAX_ITEMS_PER_RUN = 400;
+const MAX_ITEMS_PER_RUN = 400;
 const MAX_CALL_FAILURES = 8;
 
-export interface CoordinatorPort {
+interface CoordinatorPort {
   exchange(req: ExchangeRequest): Promise<ExchangeReply>;
 }
 
 /**
  * One run of a shard: borrows URLs from the coordinator, fetches at most `slots` at once,
  * and reports outcomes back in batches. Holds nothing durable: if it dies, the coordinator's
- * lease on its URLs expires and they are handed out again.
+ * lease on the run expires and its URLs are handed out again.
  */
 export class ShardRun {
   readonly #a: ShardAssignment;

@@ -115,7 +115,7 @@ describe('shards', () => {
     expect(reported).toBe(12);
     // One call per finished page (reporting it and taking the next URL), plus the first;
     // none that could only come back empty but the one after the coordinator stops being
-    // eager (10 of them before the fix).
+    // eager.
     expect(empty).toBeLessThanOrEqual(1);
     expect(calls).toBeLessThanOrEqual(12 + 2);
     expect((await originStats(t)).maxInFlight).toBeLessThanOrEqual(slots);
