@@ -47,8 +47,8 @@ export class ShardRun {
   #outbox: WorkOutcome[] = [];
   #started = 0;
   #stopping = false;
-  /** The last call got less work than it asked for while fetches still ran. */
-  #limited = false;
+  /** The last call asked for work and got none while fetches still ran. */
+  #starved = false;
   /** The coordinator had nothing queued at the last call (see ExchangeReply.dry). */
   #dry = false;
   /** The coordinator holds work back until outcomes come in: report each one at once. */
@@ -109,15 +109,11 @@ export class ShardRun {
       const outbox = this.#outbox.length;
       // Work is asked for once less than one more round of it waits here; a report carries up
       // to REPORT_FACTOR x slots outcomes while the rest of the prefetch keeps the slots busy.
-      // A run given less than it asked for (its share of what is left) asks again only once a
-      // connection would idle without more, and not at all while nothing is queued: a report
-      // per finished fetch would mostly come back empty and costs both objects an exchange.
-      const wantsWork =
-        !this.#stopping &&
-        (idle ||
-          (!this.#dry &&
-            (!this.#limited ||
-              (outbox > 0 && this.#queue.length === 0 && this.#inflight < slots))));
+      // A run that got nothing asks again only with an outcome to report (it lowers what the
+      // run holds, which its share of the work left is measured against), and not at all while
+      // nothing is queued: a report per finished fetch would only come back empty, and costs
+      // both objects an exchange.
+      const wantsWork = !this.#stopping && (idle || (!this.#dry && (!this.#starved || outbox > 0)));
       // Under eager replies the coordinator hands out no more than a shard's free connections
       // (host limits, the last rounds): asking while none is free would only come back empty.
       const low = this.#eager
@@ -183,7 +179,7 @@ export class ShardRun {
     this.#eager = reply.eager === true;
     for (const { host, until } of reply.holds ?? []) this.#holds.set(host, until);
     this.#queue.push(...reply.items);
-    this.#limited = want > 0 && reply.items.length < want && this.#active > 0;
+    this.#starved = want > 0 && reply.items.length === 0 && this.#active > 0;
     this.#dry = reply.dry === true;
   }
 
