@@ -1,5 +1,5 @@
 /** A SQL failure that carries the statement that failed, so logs say what broke. */
-class SqlError extends Error {
+export class SqlError extends Error {
   constructor(
     readonly query: string,
     cause: unknown,
