@@ -20,6 +20,8 @@ interface OutcomeDeps {
   settle: (list: readonly Settled[]) => void;
   /** Asks for the alarm by `at` (a retry falls due). */
   wantAlarm: (at: number) => void;
+  /** The backoff's jitter source (tests pin it); Math.random by default. */
+  random?: () => number;
 }
 
 /**
@@ -49,7 +51,7 @@ export function applyOutcomes(
     else if (isThrottleSignal(out.status)) {
       d.hosts.throttle(host, parseRetryAfter(out.retryAfter, now), now);
     }
-    const decision = decide(out, h.attempts, d.spec, host.blockedUntil, now);
+    const decision = decide(out, h.attempts, d.spec, host.blockedUntil, now, d.random);
     if (decision.action === 'requeue') {
       d.store.requeue(o.idx, h.attempts);
       d.counts.move(null, 'queued');

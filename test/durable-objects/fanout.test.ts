@@ -10,7 +10,7 @@ import {
 } from '../../src/shard/protocol';
 import { ShardRun } from '../../src/shard/shard-run';
 import { allResults, getJob, origin, originStats, submit, tag, waitForJob } from '../support/api';
-import { sleep } from '../support/time';
+import { until } from '../support/time';
 
 /** A shard run's assignment for ShardRun driven directly, with no coordinator behind it. */
 function unitAssignment(slots: number): ShardAssignment {
@@ -31,19 +31,33 @@ function unitAssignment(slots: number): ShardAssignment {
 
 /** `n` work items for origin pages that answer after `ms`, counted under tag `t`. */
 function delayedPages(n: number, ms: number, t: string): WorkItem[] {
+  return pages(n, (i) => `/delay?ms=${ms}&tag=${t}&i=${i}`);
+}
+
+/** `n` work items for origin pages that wait until tag `t`'s gate opens (`/__open`). */
+function gatePages(n: number, t: string): WorkItem[] {
+  return pages(n, (i) => `/gate?tag=${t}&i=${i}`);
+}
+
+function pages(n: number, path: (i: number) => string): WorkItem[] {
   const host = new URL(origin('/')).host;
   return Array.from({ length: n }, (_, i) => ({
     type: 'page',
     idx: i,
-    url: origin(`/delay?ms=${ms}&tag=${t}&i=${i}`),
+    url: origin(path(i)),
     host,
   }));
+}
+
+async function openGate(t: string): Promise<void> {
+  expect((await fetch(origin(`/__open?tag=${t}`))).status).toBe(200);
 }
 
 describe('shards', () => {
   it('a shard never has more than 6 fetches in flight, however much it is given', async () => {
     const t = tag('shard6');
-    const items = delayedPages(30, 60, t);
+    // Pages that wait for the gate: the shard's connections fill up and stay full.
+    const items = gatePages(30, t);
     let reported = 0;
     const run = new ShardRun(unitAssignment(MAX_CONNECTIONS_PER_SHARD), {
       // A greedy coordinator: hands out far more than the shard's slots at once.
@@ -54,7 +68,14 @@ describe('shards', () => {
         return { items: batch, stop: done, abort: false };
       },
     });
-    await run.run();
+    const running = run.run();
+    await until(
+      async () => (await originStats(t)).inFlight >= MAX_CONNECTIONS_PER_SHARD,
+      10_000,
+      'the shard to fill its connections',
+    );
+    await openGate(t);
+    await running;
     expect(reported).toBe(30);
     const stats = await originStats(t);
     expect(stats.requests).toBe(30);
@@ -146,20 +167,28 @@ describe('shards', () => {
 
   it('a shard writes its keep-alive alarm a second into its run, not before its first fetches', async () => {
     const t = tag('keepalive');
-    const urls = Array.from({ length: 6 }, (_, i) => origin(`/delay?ms=2500&tag=${t}&i=${i}`));
+    // Gate pages keep the run going until the test is done looking at its alarm.
+    const urls = Array.from({ length: 6 }, (_, i) => origin(`/gate?tag=${t}&i=${i}`));
     const job = await submit({ urls, concurrency: 6 });
+    const createdAt = Date.parse((await getJob(job.id)).createdAt);
     const shard = env.FETCH_SHARD.getByName(`${job.id}/0`);
-    const alarmOf = () => runInDurableObject(shard, (_o, state) => state.storage.getAlarm());
-    // Once the first fetches reached the origin, the alarm is still to come.
-    for (let i = 0; i < 100 && (await originStats(t)).requests === 0; i++) await sleep(10);
-    expect((await originStats(t)).requests).toBeGreaterThan(0);
-    expect(await alarmOf()).toBeNull();
-    let alarm: number | null = null;
-    for (let i = 0; i < 100 && alarm === null; i++) {
-      await sleep(50);
-      alarm = await alarmOf();
-    }
-    expect(alarm).not.toBeNull();
+    const alarm = await until(
+      () => runInDurableObject(shard, (_o, state) => state.storage.getAlarm()),
+      10_000,
+      'the keep-alive alarm',
+    );
+    const seenAt = Date.now();
+    // It is set KEEPALIVE_MS (30 s) ahead, when it is written: KEEPALIVE_DELAY_MS (1 s) after
+    // the run started, which is after the job was created, and before the test saw it.
+    expect(alarm).toBeGreaterThanOrEqual(createdAt + 1_000 + 30_000);
+    expect(alarm).toBeLessThanOrEqual(seenAt + 30_000);
+    // ...and after the run's first fetch reached the origin (both clocks are this machine's).
+    const { firstAt } = (await (await fetch(origin(`/__stats?tag=${t}`))).json()) as {
+      firstAt: number;
+    };
+    expect(firstAt).toBeGreaterThan(0);
+    expect(alarm - 30_000).toBeGreaterThan(firstAt);
+    await openGate(t);
     expect((await waitForJob(job.id)).counts.succeeded).toBe(6);
   });
 
@@ -167,7 +196,7 @@ describe('shards', () => {
     const t = tag('dies');
     const urls = Array.from({ length: 60 }, (_, i) => origin(`/delay?ms=100&tag=${t}&i=${i}`));
     const job = await submit({ urls, concurrency: 12 });
-    for (let i = 0; i < 200 && (await getJob(job.id)).counts.succeeded < 10; i++) await sleep(20);
+    await until(async () => (await getJob(job.id)).counts.succeeded >= 10, 10_000, '10 Results');
     // Both shards drop their runs without a word, as a crashed isolate would: their leased
     // URLs only come back when the coordinator's alarm sees the leases expire.
     for (const idx of [0, 1]) await env.FETCH_SHARD.getByName(`${job.id}/${idx}`).abort();

@@ -26,7 +26,11 @@ export interface Origin {
   baseUrl(host?: string): string;
 }
 
-export const DEFAULT_HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
+/**
+ * 127.0.0.5 is the host whose robots.txt tests make fail (`/__robots/answer`): no other test
+ * fetches from it, so what it answers never reaches another test's job.
+ */
+export const DEFAULT_HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'];
 
 interface HostStats {
   requests: number;
@@ -50,6 +54,25 @@ interface TagStats {
   changedAt: number;
   /** [start, end] epoch ms of the first TIMELINE_MAX requests, for `/__timeline`. */
   timeline: Array<[number, number]>;
+  /** Requests `/hook` received, for `/__hooks`. */
+  hooks: HookRecord[];
+  /** Whether `/gate` pages answer (after `/__open`); until then they wait. */
+  gateOpen: boolean;
+  /** Releases the `/gate` requests waiting for `/__open`. */
+  gateWaiters: Set<() => void>;
+}
+
+/** One request to `/hook` (a callback receiver), as `/__hooks` returns it. */
+interface HookRecord {
+  method: string;
+  /** Path and query it was sent to. */
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  /** The status `/hook` answered. */
+  status: number;
+  /** Epoch ms when it arrived. */
+  at: number;
 }
 
 type Res = http.ServerResponse;
@@ -74,6 +97,9 @@ function newTagStats(): TagStats {
     busyMs: 0,
     changedAt: 0,
     timeline: [],
+    hooks: [],
+    gateOpen: false,
+    gateWaiters: new Set(),
   };
 }
 
@@ -221,6 +247,10 @@ function withQuery(path: string, url: URL): string {
 /** The origin's counters, per `?tag=`. */
 class Counters {
   readonly tags = new Map<string, TagStats>();
+  /** robots.txt requests per Host header (robots.txt has no tag to count it under). */
+  readonly robotsRequests = new Map<string, number>();
+  /** The status robots.txt answers per Host header, when a test set one (`/__robots/answer`). */
+  readonly robotsStatus = new Map<string, number>();
 
   /** The stats of `tag`, created empty on first use. */
   statsFor(tag: string): TagStats {
@@ -331,6 +361,71 @@ function attemptsRoute({ res, url, tag, counters }: Call): void {
   send(res, 200, 'application/json', JSON.stringify({ count }));
 }
 
+/** Reads the body of a request as text. */
+async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * A callback receiver: records the request under its tag (read back with `/__hooks`) and
+ * answers `?status=` (200 by default); with `?fails=N` only the first N requests of the tag
+ * get that status, the later ones 200.
+ */
+async function hookRoute({ req, res, url, tag, counters }: Call): Promise<void> {
+  const body = await readBody(req);
+  const hooks = counters.statsFor(tag).hooks;
+  const asked = intParam(url, 'status', 200, 599);
+  const fails = url.searchParams.get('fails');
+  const failing = fails === null || hooks.length < intParam(url, 'fails', 0);
+  const status = failing && asked >= 200 ? asked : 200;
+  hooks.push({
+    method: req.method ?? '',
+    url: req.url ?? '',
+    headers: req.headers,
+    body,
+    status,
+    at: Date.now(),
+  });
+  send(res, status, 'text/plain; charset=utf-8', `hook ${status}\n`);
+}
+
+function hooksRoute({ res, tag, counters }: Call): void {
+  send(res, 200, 'application/json', JSON.stringify(counters.tags.get(tag)?.hooks ?? []));
+}
+
+/** Opens the tag's gate: its waiting `/gate` pages answer, and later ones answer at once. */
+function openRoute({ res, tag, counters }: Call): void {
+  const s = counters.statsFor(tag);
+  s.gateOpen = true;
+  for (const release of s.gateWaiters) release();
+  s.gateWaiters.clear();
+  send(res, 200, 'application/json', '{"ok":true}');
+}
+
+/** robots.txt requests per host (`{"127.0.0.4:PORT": n}`). */
+function robotsCountRoute({ res, counters }: Call): void {
+  send(res, 200, 'application/json', JSON.stringify(Object.fromEntries(counters.robotsRequests)));
+}
+
+/**
+ * Sets what robots.txt answers on the host this request came to: `?status=503` makes it
+ * answer 503; no status (or an empty one) gives back the normal file.
+ */
+function robotsAnswerRoute({ req, res, url, counters }: Call): void {
+  const host = req.headers.host ?? '';
+  const status = intParam(url, 'status', 0, 599);
+  if (status >= 200) counters.robotsStatus.set(host, status);
+  else counters.robotsStatus.delete(host);
+  send(
+    res,
+    200,
+    'application/json',
+    JSON.stringify({ host, status: status >= 200 ? status : null }),
+  );
+}
+
 // Page routes: what the tests, benchmarks and the drill scrape (counted per tag).
 
 function pageRoute({ res, url }: Call): void {
@@ -378,6 +473,27 @@ async function benchRoute({ res, url, path, latencyMs }: Call): Promise<void> {
 
 function hangRoute(): void {
   // Never answers: the request ends when the client gives up (counted in `aborted`).
+}
+
+/** Waits until the tag's gate is opened (`/__open`), then answers a page; at once if open. */
+async function gateRoute({ res, url, tag, counters }: Call): Promise<void> {
+  const s = counters.statsFor(tag);
+  if (!s.gateOpen) {
+    const open = await new Promise<boolean>((resolve) => {
+      const release = (): void => {
+        res.off('close', gone);
+        resolve(true);
+      };
+      const gone = (): void => {
+        s.gateWaiters.delete(release);
+        resolve(false);
+      };
+      s.gateWaiters.add(release);
+      res.once('close', gone);
+    });
+    if (!open || res.destroyed) return;
+  }
+  send(res, 200, HTML, simplePage(url.searchParams.get('title') ?? 'Gate'));
 }
 
 async function slowBodyRoute({ res, url }: Call): Promise<void> {
@@ -453,7 +569,14 @@ function flakyRoute({ res, url, tag, counters }: Call): void {
   send(res, 200, HTML, simplePage(`Flaky ${key} ok`, '', 3));
 }
 
-function robotsRoute({ res }: Call): void {
+function robotsRoute({ req, res, counters }: Call): void {
+  const host = req.headers.host ?? '';
+  counters.robotsRequests.set(host, (counters.robotsRequests.get(host) ?? 0) + 1);
+  const status = counters.robotsStatus.get(host);
+  if (status !== undefined) {
+    send(res, status, 'text/plain; charset=utf-8', `robots.txt answers ${status} here\n`);
+    return;
+  }
   send(res, 200, 'text/plain; charset=utf-8', 'User-agent: *\nDisallow: /private/\n');
 }
 
@@ -471,6 +594,11 @@ const CONTROL_ROUTES = new Map<string, Handler>([
   ['/__timeline', timelineRoute],
   ['/__reset', resetRoute],
   ['/attempts', attemptsRoute],
+  ['/hook', hookRoute],
+  ['/__hooks', hooksRoute],
+  ['/__open', openRoute],
+  ['/__robots', robotsCountRoute],
+  ['/__robots/answer', robotsAnswerRoute],
 ]);
 
 /** Counted routes by exact path. */
@@ -480,6 +608,7 @@ const PAGE_ROUTES = new Map<string, Handler>([
   ['/json', jsonRoute],
   ['/delay', delayRoute],
   ['/hang', hangRoute],
+  ['/gate', gateRoute],
   ['/slow-body', slowBodyRoute],
   ['/bytes', bytesRoute],
   ['/redirect', redirectRoute],

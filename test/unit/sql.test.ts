@@ -10,7 +10,11 @@ function recordingStorage(calls: Call[], fail = false): SqlStorage {
       calls.push({ query, params });
       if (fail) throw new Error('no such table: nope');
       const rows = params.filter((p) => typeof p === 'number').map((id) => ({ id }));
-      return { toArray: () => rows, rowsWritten: rows.length, [Symbol.iterator]: () => rows[Symbol.iterator]() };
+      return {
+        toArray: () => rows,
+        rowsWritten: rows.length,
+        [Symbol.iterator]: () => rows[Symbol.iterator](),
+      };
     },
   } as unknown as SqlStorage;
 }
@@ -41,14 +45,20 @@ describe('Sql.inList', () => {
     const calls: Call[] = [];
     const sql = new Sql(recordingStorage(calls));
     for (const n of [1, 5, 8, 9, 32, 33]) {
-      sql.inList(`UPDATE t SET x = 1 WHERE idx IN (${LIST})`, [], Array.from({ length: n }, (_, i) => i));
+      sql.inList(
+        `UPDATE t SET x = 1 WHERE idx IN (${LIST})`,
+        [],
+        Array.from({ length: n }, (_, i) => i),
+      );
     }
     expect(calls.map((c) => placeholdersIn(c.query))).toEqual([8, 8, 8, 32, 32, 100]);
   });
 
   it('runs nothing for an empty list', () => {
     const calls: Call[] = [];
-    expect(new Sql(recordingStorage(calls)).inList(`DELETE FROM t WHERE idx IN (${LIST})`, [], [])).toEqual([]);
+    expect(
+      new Sql(recordingStorage(calls)).inList(`DELETE FROM t WHERE idx IN (${LIST})`, [], []),
+    ).toEqual([]);
     expect(calls).toHaveLength(0);
   });
 });
@@ -57,12 +67,20 @@ describe('Sql.insertRows', () => {
   it('puts as many rows in one statement as 100 parameters allow', () => {
     const calls: Call[] = [];
     const rows = Array.from({ length: 40 }, (_, i) => [i, 'a', 'b', 0, 0, '{}']);
-    new Sql(recordingStorage(calls)).insertRows('INSERT INTO r (a, b, c, d, e, f) VALUES', rows, 'RETURNING a');
+    new Sql(recordingStorage(calls)).insertRows(
+      'INSERT INTO r (a, b, c, d, e, f) VALUES',
+      rows,
+      'RETURNING a',
+    );
     // 16 rows of 6 parameters is 96; a 17th would be 102.
     expect(calls.map((c) => c.params.length)).toEqual([96, 96, 48]);
-    expect(calls[0]?.query).toMatch(/^INSERT INTO r \(a, b, c, d, e, f\) VALUES \(\?, \?, \?, \?, \?, \?\), /);
+    expect(calls[0]?.query).toMatch(
+      /^INSERT INTO r \(a, b, c, d, e, f\) VALUES \(\?, \?, \?, \?, \?, \?\), /,
+    );
     expect(calls[0]?.query.endsWith(' RETURNING a')).toBe(true);
-    expect(calls.flatMap((c) => c.params.filter((_, i) => i % 6 === 0))).toEqual(rows.map((r) => r[0]));
+    expect(calls.flatMap((c) => c.params.filter((_, i) => i % 6 === 0))).toEqual(
+      rows.map((r) => r[0]),
+    );
   });
 });
 
@@ -70,6 +88,8 @@ describe('SqlError', () => {
   it('carries the statement that failed', () => {
     const sql = new Sql(recordingStorage([], true));
     expect(() => sql.run('SELECT * FROM nope')).toThrow(SqlError);
-    expect(() => sql.run('SELECT * FROM nope')).toThrow('no such table: nope [in: SELECT * FROM nope]');
+    expect(() => sql.run('SELECT * FROM nope')).toThrow(
+      'no such table: nope [in: SELECT * FROM nope]',
+    );
   });
 });

@@ -4,7 +4,7 @@ import { LIMITS } from '../../src/jobs/schema';
 import type { JobView } from '../../src/jobs/types';
 import type { ScheduleView } from '../../src/schedules/types';
 import { api, getJob, origin, submit, tag } from '../support/api';
-import { sleep } from '../support/time';
+import { until } from '../support/time';
 
 interface Envelope {
   error: { code: string; message: string; details?: { path: string; message: string }[] };
@@ -151,7 +151,9 @@ describe('list cursors', () => {
 
   it('GET /v1/jobs: the cursor of page 1 (limit=1) leads to an older job', async () => {
     const older = await submit({ urls: [origin(`/text?list=${tag('older')}`)] });
-    await sleep(5);
+    // The list orders by creation time: the newer job must be created on a later millisecond.
+    const olderAt = Date.parse((await getJob(older.id)).createdAt);
+    await until(() => Date.now() > olderAt, 1_000, 'the clock to pass the older job');
     const newer = await submit({ urls: [origin(`/text?list=${tag('newer')}`)] });
     const first = await api('/v1/jobs?limit=1');
     expect(first.status).toBe(200);
@@ -176,10 +178,11 @@ describe('list cursors', () => {
         body: JSON.stringify({ name, cron: '0 0 1 1 *', job: { urls: [origin('/text')] } }),
       });
       expect(res.status).toBe(201);
-      const id = ((await res.json()) as ScheduleView).id;
-      ids.push(id);
-      schedulesToDelete.push(id);
-      await sleep(5);
+      const created = (await res.json()) as ScheduleView;
+      ids.push(created.id);
+      schedulesToDelete.push(created.id);
+      const at = Date.parse(created.createdAt);
+      await until(() => Date.now() > at, 1_000, 'the clock to pass the schedule just created');
     }
     const first = await api('/v1/schedules?limit=1');
     expect(first.status).toBe(200);

@@ -14,6 +14,7 @@ import {
   listIds,
   MINUTE,
 } from '../support/schedules';
+import { until } from '../support/time';
 
 afterEach(deleteCreatedSchedules);
 
@@ -22,12 +23,15 @@ describe('POST/GET/DELETE /v1/schedules', () => {
     const before = Date.now();
     const job = { urls: [origin('/text')], concurrency: 2 };
     const s = await createSchedule({ name: 'nightly', cron: '* * * * *', job });
+    const after = Date.now();
     expect(s).toMatchObject({ name: 'nightly', cron: '* * * * *' });
     expect(s.id).toMatch(/^s[0-9a-z]{21}$/);
+    const createdAt = Date.parse(s.createdAt);
+    expect(createdAt).toBeGreaterThanOrEqual(before);
+    expect(createdAt).toBeLessThanOrEqual(after);
+    // The first whole minute strictly after its creation.
     const next = Date.parse(s.nextRunAt ?? '');
-    expect(next % MINUTE).toBe(0);
-    expect(next).toBeGreaterThan(before);
-    expect(next).toBeLessThanOrEqual(Date.now() + MINUTE);
+    expect(next).toBe(Math.floor(createdAt / MINUTE) * MINUTE + MINUTE);
 
     expect(await listIds()).toContain(s.id);
     const shown = await getSchedule(s.id);
@@ -60,29 +64,33 @@ describe('POST/GET/DELETE /v1/schedules', () => {
   });
 
   it('pages through the list newest first with a cursor', async () => {
-    const ids: string[] = [];
+    const made: ScheduleView[] = [];
     for (let i = 0; i < 3; i++) {
-      ids.push(
-        (
-          await createSchedule({
-            name: `p${i}`,
-            cron: '0 0 * * *',
-            job: { urls: [origin('/text')] },
-          })
-        ).id,
-      );
-      await new Promise((r) => setTimeout(r, 2));
+      const created = await createSchedule({
+        name: `p${i}`,
+        cron: '0 0 * * *',
+        job: { urls: [origin('/text')] },
+      });
+      made.push(created);
+      // The list orders by createdAt, then id: the next schedule is created on a later
+      // millisecond, so the order shows creation order, not the ids' random part.
+      const createdAt = Date.parse(created.createdAt);
+      await until(() => Date.now() > createdAt, 1_000, 'the clock to move on');
     }
+    const times = made.map((m) => Date.parse(m.createdAt));
+    expect(times).toEqual([...new Set(times)].sort((x, y) => x - y));
+    const ids = made.map((m) => m.id);
     const first = (await (await api('/v1/schedules?limit=2')).json()) as {
       items: ScheduleView[];
       nextCursor: string | null;
     };
     expect(first.items.map((s) => s.id)).toEqual([ids[2], ids[1]]);
-    expect(first.nextCursor).not.toBeNull();
     const second = (await (
       await api(`/v1/schedules?limit=2&cursor=${first.nextCursor}`)
-    ).json()) as { items: ScheduleView[] };
-    expect(second.items[0]?.id).toBe(ids[0]);
+    ).json()) as { items: ScheduleView[]; nextCursor: string | null };
+    // The only other schedule: a page that is not full is the last one.
+    expect(second.items.map((s) => s.id)).toEqual([ids[0]]);
+    expect(second.nextCursor).toBeNull();
     expect((await api('/v1/schedules?cursor=zzz')).status).toBe(400);
     expect((await api('/v1/schedules?limit=0')).status).toBe(400);
   });
@@ -178,7 +186,9 @@ describe('the cron trigger starts due schedules', () => {
     await cronTick(due - 1); // a minute that is not due yet starts nothing
     expect((await getSchedule(s.id)).runs).toEqual([]);
 
+    const beforeTick = Date.now();
     await cronTick(due);
+    const afterTick = Date.now();
     const after = await getSchedule(s.id);
     expect(after.nextRunAt).toBe(new Date(due + MINUTE).toISOString());
     expect(after.runs).toHaveLength(1);
@@ -189,11 +199,16 @@ describe('the cron trigger starts due schedules', () => {
       attempts: 1,
       error: null,
     });
-    expect(run?.startedAt).not.toBeNull();
+    // Started by this tick (the run is recorded once its job exists).
+    const startedAt = Date.parse(run?.startedAt ?? '');
+    expect(startedAt).toBeGreaterThanOrEqual(beforeTick);
+    expect(startedAt).toBeLessThanOrEqual(afterTick);
     const jobId = run?.jobId ?? '';
     expect(jobId).toMatch(/^k[0-9a-f]{24}$/);
 
     const view = await waitForJob(jobId);
+    expect(Date.parse(view.createdAt)).toBeGreaterThanOrEqual(beforeTick);
+    expect(Date.parse(view.createdAt)).toBeLessThanOrEqual(startedAt);
     expect(view.status).toBe('completed');
     const results = await allResults(jobId);
     expect(results).toHaveLength(1);
