@@ -273,6 +273,9 @@ async function readSniffingCharset(
       charset,
     );
     await drain(transformed, signal, buffered);
+    // An abort ends the replayed body quietly (see replayStream), so the rewriter sees a
+    // complete page: what it extracted is partial and must not pass as the page's.
+    if (signal.aborted) throw signal.reason;
     if (progress.bytes > maxBytes) throw tooLargeError(maxBytes, progress.bytes);
     return extractor.result();
   } finally {

@@ -1,0 +1,162 @@
+// fetchRobots with a stubbed fetch: what each status, body and failure turns into.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fetchRobots } from '../../src/fetch/robots-fetch';
+
+const URL_ = 'http://robots.test/robots.txt';
+
+/** Replaces the global fetch for one test; returns the spy. */
+function stubFetch(impl: (url: string, init: RequestInit) => Promise<Response>) {
+  return vi
+    .spyOn(globalThis, 'fetch')
+    .mockImplementation((input, init) => impl(String(input), init ?? {}));
+}
+
+/** A body of `chunks`, recording whether it was cancelled and how many chunks were read. */
+function chunkedBody(chunks: Uint8Array[]): {
+  body: ReadableStream<Uint8Array>;
+  state: { pulls: number; cancelled: boolean };
+} {
+  const state = { pulls: 0, cancelled: false };
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const next = chunks[state.pulls++];
+      if (next === undefined) controller.close();
+      else controller.enqueue(next);
+    },
+    cancel() {
+      state.cancelled = true;
+    },
+  });
+  return { body, state };
+}
+
+/**
+ * `bytes` bytes of robots.txt comment: mostly 3-byte characters, so that the text stays
+ * shorter than parseRobots' own 500 KiB character bound while the bytes reach the 512 KiB cap.
+ */
+function commentBytes(bytes: number): Uint8Array {
+  const wide = Math.floor((bytes - 2) / 3);
+  const text = `#${'\u20ac'.repeat(wide)}${'\n'.repeat(bytes - 1 - 3 * wide)}`;
+  const out = new TextEncoder().encode(text);
+  expect(out.length).toBe(bytes);
+  return out;
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('fetchRobots', () => {
+  it('parses a 2xx body, following redirects, under both signals', async () => {
+    const job = new AbortController();
+    const spy = stubFetch(
+      async () => new Response('User-agent: *\nDisallow: /private\nAllow: /private/ok'),
+    );
+    const rules = await fetchRobots(URL_, 5_000, job.signal);
+    expect(rules).toEqual({ allow: ['/private/ok'], disallow: ['/private'] });
+    expect(spy).toHaveBeenCalledTimes(1);
+    const [url, init] = spy.mock.calls[0] ?? [];
+    expect(url).toBe(URL_);
+    expect(init?.redirect).toBe('follow');
+    expect(init?.signal).toBeInstanceOf(AbortSignal);
+    expect(init?.signal?.aborted).toBe(false);
+    job.abort('stop');
+    expect(init?.signal?.aborted).toBe(true);
+  });
+
+  it('treats a 4xx as no rules and a 5xx as disallow-all, without reading the body', async () => {
+    const notFound = chunkedBody([new TextEncoder().encode('Disallow: /')]);
+    stubFetch(async () => new Response(notFound.body, { status: 404 }));
+    expect(await fetchRobots(URL_, 5_000, new AbortController().signal)).toEqual({
+      allow: [],
+      disallow: [],
+    });
+    expect(notFound.state.cancelled).toBe(true);
+
+    const down = chunkedBody([new TextEncoder().encode('User-agent: *\nAllow: /')]);
+    stubFetch(async () => new Response(down.body, { status: 503 }));
+    expect(await fetchRobots(URL_, 5_000, new AbortController().signal)).toEqual({
+      allow: [],
+      disallow: ['/'],
+    });
+    expect(down.state.cancelled).toBe(true);
+  });
+
+  it('treats a 4xx without a body as no rules', async () => {
+    stubFetch(async () => new Response(null, { status: 410 }));
+    expect(await fetchRobots(URL_, 5_000, new AbortController().signal)).toEqual({
+      allow: [],
+      disallow: [],
+    });
+  });
+
+  it('treats a 2xx without a body as an empty file', async () => {
+    stubFetch(async () => new Response(null, { status: 204 }));
+    expect(await fetchRobots(URL_, 5_000, new AbortController().signal)).toEqual({
+      allow: [],
+      disallow: [],
+    });
+  });
+
+  it('treats a failed fetch as disallow-all', async () => {
+    stubFetch(async () => {
+      throw new TypeError('fetch failed');
+    });
+    expect(await fetchRobots(URL_, 5_000, new AbortController().signal)).toEqual({
+      allow: [],
+      disallow: ['/'],
+    });
+  });
+
+  it('gives up at its timeout: disallow-all', async () => {
+    stubFetch(
+      (_url, init) =>
+        new Promise((_resolve, reject) => {
+          init.signal?.addEventListener('abort', () => reject(init.signal?.reason));
+        }),
+    );
+    const started = Date.now();
+    expect(await fetchRobots(URL_, 50, new AbortController().signal)).toEqual({
+      allow: [],
+      disallow: ['/'],
+    });
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('decodes UTF-8 split across chunks', async () => {
+    const text = new TextEncoder().encode('User-agent: *\nDisallow: /caf\u00e9\n');
+    const cut = text.indexOf(0xc3) + 1; // between the two bytes of the e-acute
+    const { body } = chunkedBody([text.slice(0, cut), text.slice(cut)]);
+    stubFetch(async () => new Response(body));
+    expect(await fetchRobots(URL_, 5_000, new AbortController().signal)).toEqual({
+      allow: [],
+      disallow: ['/caf%C3%A9'],
+    });
+  });
+
+  it('reads at most 512 KiB, stopping at the chunk that reaches it', async () => {
+    const kib = 1024;
+    const rule = new TextEncoder().encode('User-agent: *\nDisallow: /a\n');
+    const filler = commentBytes(512 * kib - rule.length);
+    const after = new TextEncoder().encode('Disallow: /b\n');
+    const { body, state } = chunkedBody([rule, filler, after]);
+    stubFetch(async () => new Response(body));
+    expect(await fetchRobots(URL_, 5_000, new AbortController().signal)).toEqual({
+      allow: [],
+      disallow: ['/a'],
+    });
+    expect(state.cancelled).toBe(true);
+  });
+
+  it('reads on past one byte short of the cap', async () => {
+    const rule = new TextEncoder().encode('User-agent: *\nDisallow: /a\n');
+    const filler = commentBytes(512 * 1024 - rule.length - 1);
+    const after = new TextEncoder().encode('Disallow: /b\n');
+    const { body } = chunkedBody([rule, filler, after]);
+    stubFetch(async () => new Response(body));
+    expect(await fetchRobots(URL_, 5_000, new AbortController().signal)).toEqual({
+      allow: [],
+      disallow: ['/a', '/b'],
+    });
+  });
+});
