@@ -103,10 +103,13 @@ describe('shards', () => {
       },
     );
     await run.run();
-    // The first finished page leaves less than a round queued: that report asks for work and
-    // hears that none is queued. The other five then go in one report once the run is idle
-    // (a report after every page would be 1, 1, 1, 1, 1, 1).
-    expect(reports).toEqual([1, 5]);
+    // The first finished page (or the first few, if they finish in one turn) leaves less than
+    // a round queued: that report asks for work and hears that none is queued. The rest then
+    // go in one report once the run is idle (a report after every page would be six).
+    expect(reports).toHaveLength(2);
+    expect(reports[0]).toBeGreaterThanOrEqual(1);
+    expect(reports[0]).toBeLessThanOrEqual(3);
+    expect((reports[0] ?? 0) + (reports[1] ?? 0)).toBe(6);
     expect((await originStats(t)).requests).toBe(6);
   });
 
