@@ -2,26 +2,52 @@ import { parseRobots, type RobotsRules, rulesForStatus } from '../lib/robots';
 
 const MAX_ROBOTS_BYTES = 512 * 1024;
 
-/** Fetches and parses a host's robots.txt; errors and 5xx mean "disallow all" (RFC 9309). */
+/** RFC 9309 2.3.1.2: at least five consecutive redirects are followed. */
+const MAX_ROBOTS_REDIRECTS = 5;
+/** What a robots.txt that cannot be reached means: assume complete disallow. */
+const unreachable = (): RobotsRules => ({ allow: [], disallow: ['/'] });
+/** What a robots.txt that is not there (4xx, too many redirects) means: no rules. */
+const unavailable = (): RobotsRules => ({ allow: [], disallow: [] });
+
+/**
+ * Fetches and parses a host's robots.txt; errors and 5xx mean "disallow all" (RFC 9309).
+ * `isBlocked` is the SSRF guard, applied to the first URL and every redirect hop: a blocked
+ * host is never asked (no rules: its pages are refused as blocked targets themselves), and a
+ * redirect into blocked space counts as unreachable, without a connection that could tell a
+ * caller whether a private port is open.
+ */
 export async function fetchRobots(
   url: string,
   timeoutMs: number,
   signal: AbortSignal,
+  isBlocked?: (url: URL) => boolean,
 ): Promise<RobotsRules> {
+  let target = new URL(url);
+  if (isBlocked?.(target)) return unavailable();
   try {
-    const res = await fetch(url, {
-      redirect: 'follow',
-      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
-    });
-    const verdict = rulesForStatus(res.status);
-    if (verdict !== 'fetch-body') {
+    const timeout = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+    for (let hop = 0; ; hop++) {
+      const res = await fetch(target.href, { redirect: 'manual', signal: timeout });
+      const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
+      if (location === null) return await rulesOf(res);
       await res.body?.cancel();
-      return verdict;
+      if (hop >= MAX_ROBOTS_REDIRECTS) return unavailable();
+      target = new URL(location, target);
+      if (isBlocked?.(target)) return unreachable();
     }
-    return parseRobots(await readTextCapped(res, MAX_ROBOTS_BYTES));
   } catch {
-    return { allow: [], disallow: ['/'] };
+    return unreachable();
   }
+}
+
+/** The rules a final (not redirecting) robots.txt answer gives. */
+async function rulesOf(res: Response): Promise<RobotsRules> {
+  const verdict = rulesForStatus(res.status);
+  if (verdict !== 'fetch-body') {
+    await res.body?.cancel();
+    return verdict;
+  }
+  return parseRobots(await readTextCapped(res, MAX_ROBOTS_BYTES));
 }
 
 async function readTextCapped(res: Response, max: number): Promise<string> {

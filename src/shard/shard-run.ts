@@ -39,6 +39,8 @@ export class ShardRun {
   readonly #a: ShardAssignment;
   readonly #port: CoordinatorPort;
   readonly #abort = new AbortController();
+  /** The SSRF guard of every request the run makes (pages, robots.txt, each redirect hop). */
+  readonly #blocked: ((url: URL) => boolean) | undefined;
   #queue: WorkItem[] = [];
   /** Connections in use: a fetch holds one until its body is in (see fetchPage's onBodyRead). */
   #inflight = 0;
@@ -65,6 +67,7 @@ export class ShardRun {
 
   constructor(a: ShardAssignment, port: CoordinatorPort) {
     this.#a = a;
+    this.#blocked = a.allowPrivate ? undefined : (u) => isPrivateHost(u.hostname);
     this.#port = port;
     this.#queue.push(...a.items);
     for (const { host, until } of a.holds) this.#holds.set(host, until);
@@ -225,7 +228,7 @@ export class ShardRun {
     };
     try {
       if (item.type === 'robots') {
-        const rules = await fetchRobots(item.url, a.timeoutMs, this.#abort.signal);
+        const rules = await fetchRobots(item.url, a.timeoutMs, this.#abort.signal, this.#blocked);
         this.#outbox.push({ type: 'robots', hostId: item.hostId, rules });
       } else {
         const outcome = await fetchPage({
@@ -234,7 +237,7 @@ export class ShardRun {
           maxBytes: a.maxBytes,
           selectors: a.selectors,
           signal: this.#abort.signal,
-          isBlocked: a.allowPrivate ? undefined : (u) => isPrivateHost(u.hostname),
+          isBlocked: this.#blocked,
           onBodyRead: release,
         });
         if (!outcome.ok && outcome.retryAfter !== null) {

@@ -57,11 +57,58 @@ describe('fetchRobots', () => {
     expect(spy).toHaveBeenCalledTimes(1);
     const [url, init] = spy.mock.calls[0] ?? [];
     expect(url).toBe(URL_);
-    expect(init?.redirect).toBe('follow');
+    expect(init?.redirect).toBe('manual');
     expect(init?.signal).toBeInstanceOf(AbortSignal);
     expect(init?.signal?.aborted).toBe(false);
     job.abort('stop');
     expect(init?.signal?.aborted).toBe(true);
+  });
+
+  it('follows redirects itself, up to five, guarding every hop', async () => {
+    const blocked = (u: URL) => u.hostname === '127.0.0.1';
+    const hops: string[] = [];
+    stubFetch(async (url) => {
+      hops.push(url);
+      if (url === URL_) return new Response(null, { status: 301, headers: { location: '/moved' } });
+      return new Response('User-agent: *\nDisallow: /x');
+    });
+    expect(await fetchRobots(URL_, 5_000, new AbortController().signal, blocked)).toEqual({
+      allow: [],
+      disallow: ['/x'],
+    });
+    expect(hops).toEqual([URL_, 'http://robots.test/moved']);
+  });
+
+  it('never asks a blocked host, and counts a redirect into blocked space as unreachable', async () => {
+    const blocked = (u: URL) => u.hostname === '127.0.0.1';
+    const hops: string[] = [];
+    stubFetch(async (url) => {
+      hops.push(url);
+      return new Response(null, { status: 307, headers: { location: 'http://127.0.0.1:8/r' } });
+    });
+    const job = new AbortController().signal;
+    // The blocked host itself: no request, no rules (its pages are refused on their own).
+    expect(await fetchRobots('http://127.0.0.1:9/robots.txt', 5_000, job, blocked)).toEqual({
+      allow: [],
+      disallow: [],
+    });
+    expect(hops).toEqual([]);
+    // A public host redirecting there: disallow all, and the private address is never asked.
+    expect(await fetchRobots(URL_, 5_000, job, blocked)).toEqual({ allow: [], disallow: ['/'] });
+    expect(hops).toEqual([URL_]);
+  });
+
+  it('treats more than five redirects as no robots.txt', async () => {
+    let calls = 0;
+    stubFetch(async () => {
+      calls++;
+      return new Response(null, { status: 302, headers: { location: `/r${calls}` } });
+    });
+    expect(await fetchRobots(URL_, 5_000, new AbortController().signal)).toEqual({
+      allow: [],
+      disallow: [],
+    });
+    expect(calls).toBe(6);
   });
 
   it('treats a 4xx as no rules and a 5xx as disallow-all, without reading the body', async () => {

@@ -39,4 +39,19 @@ describe('a deployment that blocks private targets', () => {
     }
     expect((await originStats(t)).requests).toBe(0);
   });
+
+  it('with respectRobots, never asks a blocked host for its robots.txt: its pages are blocked_target', async () => {
+    const t = tag('blocked-robots');
+    const host = '127.0.0.4';
+    const urls = [0, 1, 2].map((i) => origin(`/page?tag=${t}&i=${i}`, host));
+    const job = await submit({ urls, concurrency: 6, respectRobots: true, timeoutMs: 2_000 });
+    const view = await waitForJob(job.id);
+    expect(view.counts).toMatchObject({ total: 3, failed: 3, succeeded: 0 });
+    for (const r of await allResults(job.id)) {
+      expect(r).toMatchObject({ ok: false, status: null, error: { kind: 'blocked_target' } });
+    }
+    const counts = (await (await fetch(origin('/__robots'))).json()) as Record<string, number>;
+    expect(counts[new URL(origin('/', host)).host] ?? 0).toBe(0);
+    expect((await originStats(t)).requests).toBe(0);
+  });
 });
