@@ -12,6 +12,7 @@ import { COORDINATOR_MIGRATIONS } from '../src/coordinator/migrations';
 import { probeRuns, type ShardPort, startRuns } from '../src/coordinator/shard-runs';
 import type { CreateOutcome, JobView, NewJob } from '../src/jobs/types';
 import { Sql } from '../src/lib/sql';
+import { blockedTarget } from '../src/lib/ssrf';
 import { ABORT, type ExchangeReply, type ExchangeRequest, STOP } from '../src/shard/protocol';
 
 /** Default for SHARD_LEASE_MS: a silent shard run is presumed dead after this long. */
@@ -137,11 +138,8 @@ export class JobCoordinator extends DurableObject<Env> {
     const job = this.#woke();
     if (!job) return null;
     if (!job.record.terminal) {
-      await job.ending.end({
-        status: 'cancelled',
-        kind: 'cancelled',
-        message: 'the job was cancelled',
-      });
+      const message = 'the job was cancelled';
+      await job.ending.end({ status: 'cancelled', kind: 'cancelled', message });
     }
     return job.view();
   }
@@ -278,7 +276,9 @@ export class JobCoordinator extends DurableObject<Env> {
     // asks for the callback's alarm.
     if (record.ending) return job.ending.drive();
     if (record.terminal) {
-      const next = await deliverDueCallback(record, () => job.view(), this.env.WEBHOOK_SECRET);
+      const guard = this.env.ALLOW_PRIVATE_TARGETS === 'true' ? undefined : blockedTarget;
+      const secret = this.env.WEBHOOK_SECRET;
+      const next = await deliverDueCallback(record, () => job.view(), secret, guard);
       if (next !== null) this.#wantAlarm(next);
       return;
     }

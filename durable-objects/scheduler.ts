@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { createJob } from '../src/jobs/create-job';
-import { firstIssueMessage, maxUrlsPerJob, parseJob } from '../src/jobs/schema';
+import { firstIssueMessage, jobLimits, parseJob } from '../src/jobs/schema';
 import { latestRunAtOrBefore, nextRunAfter } from '../src/lib/cron';
 import { scheduledJobId } from '../src/lib/schedule-ids';
 import { Sql } from '../src/lib/sql';
@@ -226,7 +226,7 @@ export class Scheduler extends DurableObject<Env> {
     try {
       const jobId = await scheduledJobId(run.schedule_id, run.due_at);
       // Validated again: MAX_URLS_PER_JOB or the job rules may have changed since it was saved.
-      const parsed = parseJob(JSON.parse(run.job), maxUrlsPerJob(this.env));
+      const parsed = parseJob(JSON.parse(run.job), jobLimits(this.env));
       if (!parsed.ok) {
         const message = firstIssueMessage(parsed.issues, 'invalid job', 'job.');
         return this.#record(run, 'failed', null, run.attempts + 1, message);

@@ -19,24 +19,42 @@ export async function signBody(secret: string, body: string): Promise<string> {
   return toHex(mac);
 }
 
-/** POSTs a terminal job's status to its callbackUrl; true when the receiver answered 2xx. */
+/** Redirects a callback follows at most. */
+const MAX_CALLBACK_REDIRECTS = 5;
+
+/**
+ * POSTs a terminal job's status to its callbackUrl; true when the receiver answered 2xx.
+ * Redirects are followed by hand, the body and signature sent again to each hop, and every hop
+ * goes through the SSRF guard `isBlocked` first: a hop into blocked space fails the attempt
+ * without a connection.
+ */
 async function deliverCallback(
   url: string,
   view: JobView,
   secret: string | undefined,
+  isBlocked: ((url: URL) => boolean) | undefined,
 ): Promise<boolean> {
   const body = JSON.stringify(view);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (secret) headers['x-scrape-fanout-signature'] = `sha256=${await signBody(secret, body)}`;
+  const signal = AbortSignal.timeout(CALLBACK_TIMEOUT_MS);
   try {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers,
-      body,
-      signal: AbortSignal.timeout(CALLBACK_TIMEOUT_MS),
-    });
-    await res.body?.cancel();
-    return res.ok;
+    let target = new URL(url);
+    for (let hop = 0; hop <= MAX_CALLBACK_REDIRECTS; hop++) {
+      if (isBlocked?.(target)) return false;
+      const res = await fetch(target.href, {
+        method: 'POST',
+        headers,
+        body,
+        signal,
+        redirect: 'manual',
+      });
+      await res.body?.cancel();
+      const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
+      if (location === null) return res.ok;
+      target = new URL(location, target);
+    }
+    return false;
   } catch {
     return false;
   }
@@ -70,11 +88,12 @@ export async function deliverDueCallback(
   record: JobRecord,
   view: () => JobView,
   secret: string | undefined,
+  isBlocked: ((url: URL) => boolean) | undefined,
 ): Promise<number | null> {
   const url = record.spec.callbackUrl;
   const attempt = callbackAttempt(record.row.callback_state);
   if (!url || attempt === null) return null;
-  const ok = await deliverCallback(url, view(), secret);
+  const ok = await deliverCallback(url, view(), secret, isBlocked);
   const next = nextCallbackState(attempt, ok);
   record.setCallbackState(next);
   return callbackAttempt(next) === null ? null : Date.now() + callbackRetryDelayMs(attempt);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { validateSelector } from '../fetch/extract';
 import { parseTarget } from '../lib/normalize-url';
+import { isPrivateHost } from '../lib/ssrf';
 import type { JobSpec } from './types';
 
 export const LIMITS = {
@@ -95,13 +96,37 @@ export function firstIssueMessage(issues: readonly Issue[], fallback: string, pr
   return first ? `${prefix}${first.path}: ${first.message}` : fallback;
 }
 
-/** How many URLs one job may hold (MAX_URLS_PER_JOB, default 100,000). */
-export function maxUrlsPerJob(env: Pick<Env, 'MAX_URLS_PER_JOB'>): number {
-  return Number(env.MAX_URLS_PER_JOB) || DEFAULT_MAX_URLS;
+/** What a deployment allows a job: its settings that validation depends on. */
+export interface JobLimits {
+  /** URLs one job may hold (MAX_URLS_PER_JOB, default 100,000). */
+  maxUrls: number;
+  /** ALLOW_PRIVATE_TARGETS: loopback and private targets (local development only). */
+  allowPrivate: boolean;
+}
+
+/** The limits a deployment's settings give. */
+export function jobLimits(env: Pick<Env, 'MAX_URLS_PER_JOB' | 'ALLOW_PRIVATE_TARGETS'>): JobLimits {
+  return {
+    maxUrls: Number(env.MAX_URLS_PER_JOB) || DEFAULT_MAX_URLS,
+    allowPrivate: env.ALLOW_PRIVATE_TARGETS === 'true',
+  };
+}
+
+/**
+ * Why a callback URL may not be used, or null: where private targets are not allowed, a
+ * callback must be https and must not name a private or local host.
+ */
+function callbackProblem(url: string, allowPrivate: boolean): string | null {
+  if (allowPrivate) return null;
+  const parsed = new URL(url);
+  if (isPrivateHost(parsed.hostname)) return 'a private or local address is not allowed';
+  if (parsed.protocol !== 'https:') return 'must be an https URL';
+  return null;
 }
 
 /** Validates a job body: every problem named by its field, defaults applied, URLs normalised. */
-export function parseJob(body: unknown, maxUrls: number): ParsedJob {
+export function parseJob(body: unknown, limits: JobLimits): ParsedJob {
+  const { maxUrls } = limits;
   const notObject = notAnObject(body);
   if (notObject) return { ok: false, issues: [notObject] };
   const parsed = jobOptionsSchema.safeParse(body);
@@ -145,6 +170,8 @@ export function parseJob(body: unknown, maxUrls: number): ParsedJob {
     extract: { selectors: opts.extract?.selectors ?? {} },
     callbackUrl: opts.callbackUrl ?? null,
   };
+  const callback = spec.callbackUrl && callbackProblem(spec.callbackUrl, limits.allowPrivate);
+  if (callback) return fail('callbackUrl', callback);
   if (spec.retry.maxDelayMs < spec.retry.baseDelayMs) {
     return fail('retry.maxDelayMs', 'must be at least retry.baseDelayMs');
   }

@@ -131,3 +131,8 @@ function isPrivateIPv6(g: number[]): boolean {
   if ((g0 & 0xff00) === 0xff00) return true; // ff00::/8 multicast
   return false;
 }
+
+/** The SSRF guard of a request the service makes: true for a URL it must not reach. */
+export function blockedTarget(url: URL): boolean {
+  return isPrivateHost(url.hostname);
+}

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env';
 import { createJob } from '../jobs/create-job';
-import { maxUrlsPerJob, parseDeadlinePatch, parseJob } from '../jobs/schema';
+import { jobLimits, parseDeadlinePatch, parseJob } from '../jobs/schema';
 import { TERMINAL_STATUSES } from '../jobs/types';
 import { idempotentJobId, newJobId, sha256Hex } from '../lib/ids';
 import { ApiError } from '../middleware/errors';
@@ -28,7 +28,7 @@ export const jobRoutes = new Hono<AppEnv>();
 
 jobRoutes.post('/', async (c) => {
   const { text, body } = await readJsonBody(c, 'job', MAX_BODY_BYTES);
-  const parsed = parseJob(body, maxUrlsPerJob(c.env));
+  const parsed = parseJob(body, jobLimits(c.env));
   if (!parsed.ok) throw invalidBody(parsed.issues, 'job');
   const wait = parseWait(c.req.query('wait'));
   const key = c.req.header('idempotency-key');

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env';
-import { maxUrlsPerJob } from '../jobs/schema';
+import { jobLimits } from '../jobs/schema';
 import { sha256Hex } from '../lib/ids';
 import { isScheduleId, newScheduleId, SCHEDULE_ID } from '../lib/schedule-ids';
 import { ApiError } from '../middleware/errors';
@@ -21,7 +21,7 @@ export const scheduleRoutes = new Hono<AppEnv>();
 
 scheduleRoutes.post('/', async (c) => {
   const { body } = await readJsonBody(c, 'schedule', MAX_BODY_BYTES);
-  const parsed = parseSchedule(body, maxUrlsPerJob(c.env));
+  const parsed = parseSchedule(body, jobLimits(c.env));
   if (!parsed.ok) throw invalidBody(parsed.issues, 'schedule');
   const createdAt = Date.now();
   const view = await scheduler(c.env).create({

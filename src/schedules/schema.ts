@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type Issue, notAnObject, parseJob, toIssues } from '../jobs/schema';
+import { type Issue, type JobLimits, notAnObject, parseJob, toIssues } from '../jobs/schema';
 import { parseCron } from '../lib/cron';
 
 /**
@@ -24,7 +24,7 @@ type ParsedSchedule =
  * Validates a POST /v1/schedules body: `name`, a standard 5-field `cron` (UTC) and a `job` that
  * POST /v1/jobs would accept (the same `parseJob`, its issues named `job.<field>`).
  */
-export function parseSchedule(body: unknown, maxUrls: number): ParsedSchedule {
+export function parseSchedule(body: unknown, limits: JobLimits): ParsedSchedule {
   const notObject = notAnObject(body);
   if (notObject) return { ok: false, issues: [notObject] };
   const parsed = shape.safeParse(body);
@@ -40,7 +40,7 @@ export function parseSchedule(body: unknown, maxUrls: number): ParsedSchedule {
   if (raw.job === undefined) {
     issues.push({ path: 'job', message: 'required: a job as POST /v1/jobs takes it' });
   } else {
-    const job = parseJob(raw.job, maxUrls);
+    const job = parseJob(raw.job, limits);
     if (job.ok) {
       jobText = JSON.stringify(raw.job);
       const bytes = new TextEncoder().encode(jobText).byteLength;

@@ -1,7 +1,7 @@
 import { fetchPage, type PageOutcome } from '../fetch/fetch-page';
 import { fetchRobots } from '../fetch/robots-fetch';
 import { parseRetryAfter } from '../lib/backoff';
-import { isPrivateHost } from '../lib/ssrf';
+import { blockedTarget } from '../lib/ssrf';
 import {
   type ExchangeReply,
   type ExchangeRequest,
@@ -67,7 +67,7 @@ export class ShardRun {
 
   constructor(a: ShardAssignment, port: CoordinatorPort) {
     this.#a = a;
-    this.#blocked = a.allowPrivate ? undefined : (u) => isPrivateHost(u.hostname);
+    this.#blocked = a.allowPrivate ? undefined : blockedTarget;
     this.#port = port;
     this.#queue.push(...a.items);
     for (const { host, until } of a.holds) this.#holds.set(host, until);

@@ -3,24 +3,27 @@ import { isJobId } from '../../src/lib/ids';
 import { isScheduleId, newScheduleId, scheduledJobId } from '../../src/lib/schedule-ids';
 import { MAX_SCHEDULE_JOB_BYTES, parseSchedule } from '../../src/schedules/schema';
 
+/** Limits of a deployment with 100 URLs per job, private targets refused. */
+const LIMITS_100 = { maxUrls: 100, allowPrivate: false };
+
 const job = { urls: ['https://example.com/a'], concurrency: 5 };
 const paths = (r: ReturnType<typeof parseSchedule>) => (r.ok ? [] : r.issues.map((i) => i.path));
 
 describe('parseSchedule', () => {
   it('accepts name, cron and a job, keeping the job as submitted', () => {
-    const r = parseSchedule({ name: ' daily ', cron: '0  6 * * *', job }, 100);
+    const r = parseSchedule({ name: ' daily ', cron: '0  6 * * *', job }, LIMITS_100);
     expect(r).toEqual({ ok: true, name: 'daily', cron: '0 6 * * *', jobText: JSON.stringify(job) });
   });
 
   it('validates the job with the rules of POST /v1/jobs, naming fields under job.', () => {
     expect(
-      paths(parseSchedule({ name: 'a', cron: '* * * * *', job: { urls: ['nope'] } }, 100)),
+      paths(parseSchedule({ name: 'a', cron: '* * * * *', job: { urls: ['nope'] } }, LIMITS_100)),
     ).toEqual(['job.urls[0]']);
     expect(
       paths(
         parseSchedule(
           { name: 'a', cron: '* * * * *', job: { ...job, retry: { maxAttempts: 99 } } },
-          100,
+          LIMITS_100,
         ),
       ),
     ).toEqual(['job.retry.maxAttempts']);
@@ -32,24 +35,26 @@ describe('parseSchedule', () => {
             cron: '* * * * *',
             job: { urls: ['https://a.example/', 'https://b.example/'] },
           },
-          1,
+          { maxUrls: 1, allowPrivate: false },
         ),
       ),
     ).toEqual(['job.urls']);
-    expect(paths(parseSchedule({ name: 'a', cron: '* * * * *', job: 'x' }, 100))).toEqual(['job']);
-    expect(paths(parseSchedule({ name: 'a', cron: '* * * * *' }, 100))).toEqual(['job']);
+    expect(paths(parseSchedule({ name: 'a', cron: '* * * * *', job: 'x' }, LIMITS_100))).toEqual([
+      'job',
+    ]);
+    expect(paths(parseSchedule({ name: 'a', cron: '* * * * *' }, LIMITS_100))).toEqual(['job']);
   });
 
   it('reports every bad field at once', () => {
-    const r = parseSchedule({ name: 5, cron: '* *', job: { urls: [] }, when: 'now' }, 100);
+    const r = parseSchedule({ name: 5, cron: '* *', job: { urls: [] }, when: 'now' }, LIMITS_100);
     expect(paths(r)).toEqual(expect.arrayContaining(['name', 'cron', 'job.urls', '(body)']));
   });
 
   it('refuses a missing or non-string cron and a non-object body', () => {
-    expect(paths(parseSchedule({ name: 'a', job }, 100))).toEqual(['cron']);
-    expect(paths(parseSchedule({ name: 'a', cron: 5, job }, 100))).toEqual(['cron']);
-    expect(paths(parseSchedule([], 100))).toEqual(['(body)']);
-    expect(paths(parseSchedule(null, 100))).toEqual(['(body)']);
+    expect(paths(parseSchedule({ name: 'a', job }, LIMITS_100))).toEqual(['cron']);
+    expect(paths(parseSchedule({ name: 'a', cron: 5, job }, LIMITS_100))).toEqual(['cron']);
+    expect(paths(parseSchedule([], LIMITS_100))).toEqual(['(body)']);
+    expect(paths(parseSchedule(null, LIMITS_100))).toEqual(['(body)']);
   });
 
   it('bounds the stored job', () => {
@@ -58,9 +63,14 @@ describe('parseSchedule', () => {
       { length: Math.ceil(MAX_SCHEDULE_JOB_BYTES / 2000) + 1 },
       (_, i) => `${long}?${i}`,
     );
-    expect(paths(parseSchedule({ name: 'a', cron: '* * * * *', job: { urls } }, 100_000))).toEqual([
-      'job',
-    ]);
+    expect(
+      paths(
+        parseSchedule(
+          { name: 'a', cron: '* * * * *', job: { urls } },
+          { maxUrls: 100_000, allowPrivate: false },
+        ),
+      ),
+    ).toEqual(['job']);
   });
 });
 

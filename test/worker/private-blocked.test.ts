@@ -1,7 +1,7 @@
 // Runs in its own vitest project (see vitest.config.ts) with ALLOW_PRIVATE_TARGETS "false", as
 // deployed: every other test runs with loopback targets allowed so it can scrape the origin.
 import { describe, expect, it } from 'vitest';
-import { allResults, origin, originStats, submit, tag, waitForJob } from '../support/api';
+import { allResults, api, origin, originStats, submit, tag, waitForJob } from '../support/api';
 
 describe('a deployment that blocks private targets', () => {
   it('settles every loopback and private URL as blocked_target, and no request reaches them', async () => {
@@ -53,5 +53,20 @@ describe('a deployment that blocks private targets', () => {
     const counts = (await (await fetch(origin('/__robots'))).json()) as Record<string, number>;
     expect(counts[new URL(origin('/', host)).host] ?? 0).toBe(0);
     expect((await originStats(t)).requests).toBe(0);
+  });
+
+  it('refuses a private callbackUrl at submit, and a plain-http one', async () => {
+    for (const [callbackUrl, message] of [
+      [origin('/hook'), 'callbackUrl: a private or local address is not allowed'],
+      ['http://hooks.example/x', 'callbackUrl: must be an https URL'],
+    ]) {
+      const res = await api('/v1/jobs', {
+        method: 'POST',
+        body: JSON.stringify({ urls: ['https://a.example/'], callbackUrl }),
+      });
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error).toMatchObject({ code: 'invalid_request', message });
+    }
   });
 });
