@@ -37,6 +37,17 @@ export function inFlightOf(runs: readonly RunSlot[], out: number): number {
   return Math.min(out, running);
 }
 
+/** The largest time a Date holds (ms from the epoch either way). */
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * A stored time as ISO 8601; null for one no Date can hold (a value stored before input was
+ * bounded must not make every read of the job fail).
+ */
+function isoTime(ms: number): string | null {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString() : null;
+}
+
 /** The job as GET /v1/jobs/:id shows it. */
 export function jobView(
   row: JobRow,
@@ -45,12 +56,12 @@ export function jobView(
   inFlight: number,
   stats: JobStats,
 ): JobView {
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  const iso = (ms: number | null) => (ms === null ? null : isoTime(ms));
   return {
     id: row.job_id,
     status: row.status as JobStatus,
     mode,
-    createdAt: new Date(row.created_at).toISOString(),
+    createdAt: isoTime(row.created_at) ?? new Date(0).toISOString(),
     startedAt: iso(row.started_at),
     finishedAt: iso(row.finished_at),
     deadlineAt: iso(row.deadline_at),

@@ -38,8 +38,11 @@ class TextSink {
     }
   }
 
-  /** Decoded, collapsed and trimmed text, at most `max` code units (pairs kept whole). */
-  value(max = Number.POSITIVE_INFINITY): string {
+  /**
+   * Decoded, collapsed and trimmed text, at most `max` code units (pairs kept whole): a title
+   * or a field is stored in every Result, so a hostile page cannot make one large.
+   */
+  value(max = MAX_FIELD_CHARS): string {
     // HTMLRewriter hands over text exactly as written: character references are still raw.
     const text = decodeHTML(this.#raw).replace(ASCII_WHITESPACE, ' ').trim();
     if (text.length <= max) return text;
@@ -141,7 +144,7 @@ export function createExtractor(selectors: Record<string, string>): {
           : Object.fromEntries(
               fields.map(({ name, match }) => [
                 name,
-                match.state === 'pending' ? null : match.sink.value(MAX_FIELD_CHARS),
+                match.state === 'pending' ? null : match.sink.value(),
               ]),
             ),
     }),

@@ -91,6 +91,12 @@ describe('createExtractor: selector fields', () => {
     expect(out.data).toEqual({ h: 'Head', a: 'A', b: 'B' });
   });
 
+  it('cuts the title at 2,000 code units', async () => {
+    const a = (n: number): string => 'a'.repeat(n);
+    expect((await extract(`<title>${a(60_000)}</title>`)).title).toBe(a(2_000));
+    expect((await extract(`<title>${a(1_999)}b</title>`)).title).toBe(`${a(1_999)}b`);
+  });
+
   it('cuts a field at 2,000 code units, never inside a surrogate pair', async () => {
     const a = (n: number): string => 'a'.repeat(n);
     expect(await field(`<p>${a(2_000)}</p>`)).toBe(a(2_000));

@@ -30,10 +30,12 @@ describe('scanHtml: the title', () => {
     expect(title('<title>one</title><title>two</title>')).toBe('one');
   });
 
-  it('keeps at most 66,000 raw characters, not counting leading whitespace', () => {
-    const kept = 2_000 * 33;
-    expect(title(`<title> ${'a'.repeat(kept)}b</title>`)).toBe('a'.repeat(kept));
-    expect(title(`<title>${'a'.repeat(kept - 1)}b</title>`)).toBe(`${'a'.repeat(kept - 1)}b`);
+  it('is cut at 2,000 code units, counted after decoding, never inside a surrogate pair', () => {
+    const a = (n: number): string => 'a'.repeat(n);
+    expect(title(`<title> ${a(60_000)}b</title>`)).toBe(a(2_000));
+    expect(title(`<title>${a(1_999)}b</title>`)).toBe(`${a(1_999)}b`);
+    expect(title(`<title>${'&amp;'.repeat(3_000)}</title>`)).toBe('&'.repeat(2_000));
+    expect(title(`<title>${a(1_999)}\u{1F600}</title>`)).toBe(a(1_999));
   });
 
   it('reads RCDATA: markup and comments in a title are text', () => {
