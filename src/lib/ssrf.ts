@@ -4,9 +4,33 @@
  * compressed IPv6, so only canonical literals need recognising here. Names that merely resolve
  * to private addresses are not caught (Workers cannot resolve DNS); this blocks the literal and
  * conventional cases.
+ *
+ * Address ranges are named by ipaddr.js (`range()`); everything outside its plain 'unicast'
+ * space and the few globally reachable anycast services is refused, and IPv6 forms that carry an
+ * IPv4 address (IPv4-mapped, IPv4-translated, IPv4-compatible, NAT64, 6to4) are judged by it.
  */
+import ipaddr from 'ipaddr.js';
 
-const PRIVATE_SUFFIXES = ['.localhost', '.local', '.internal'];
+/** Names that only ever resolve on the machine itself. */
+const PRIVATE_NAMES = new Set([
+  'localhost',
+  'ip6-localhost',
+  'ip6-loopback',
+  'localhost.localdomain',
+]);
+
+/** Special-use and de facto private suffixes (RFC 6761, RFC 6762, RFC 8375, ICANN .internal). */
+const PRIVATE_SUFFIXES = [
+  '.localhost',
+  '.local',
+  '.localdomain',
+  '.internal',
+  '.lan',
+  '.home.arpa',
+  '.intranet',
+  '.corp',
+  '.private',
+];
 
 /** Whether a URL hostname names loopback, private, link-local or otherwise non-public space. */
 export function isPrivateHost(hostname: string): boolean {
@@ -16,9 +40,6 @@ export function isPrivateHost(hostname: string): boolean {
   if (host.endsWith('.')) host = host.slice(0, -1);
   if (host === '') return true;
 
-  if (host === 'localhost') return true;
-  if (PRIVATE_SUFFIXES.some((suffix) => host.endsWith(suffix))) return true;
-
   const v4 = parseIPv4(host);
   if (v4 !== null) return isPrivateIPv4(v4);
   if (host.includes(':')) {
@@ -26,7 +47,15 @@ export function isPrivateHost(hostname: string): boolean {
     // Something with a colon that is not valid IPv6 cannot be a public name either.
     return v6 === null || isPrivateIPv6(v6);
   }
-  return false;
+  return isPrivateName(host);
+}
+
+/** Whether a (lower-cased, dot-trimmed) DNS name can only resolve inside a private network. */
+function isPrivateName(host: string): boolean {
+  // A single label ("metadata", "intranet") is completed by the resolver's search domains.
+  if (!host.includes('.')) return true;
+  if (PRIVATE_NAMES.has(host)) return true;
+  return PRIVATE_SUFFIXES.some((suffix) => host.endsWith(suffix) || host === suffix.slice(1));
 }
 
 /** Parses a dotted-quad IPv4 literal into a 32-bit unsigned number, or null. */
@@ -43,28 +72,17 @@ export function parseIPv4(text: string): number | null {
   return value;
 }
 
-// [network, prefix length]; 224/4 covers multicast, 240/4 reserved and the broadcast address.
-const PRIVATE_V4: readonly (readonly [number, number])[] = [
-  [v4(0, 0, 0, 0), 8],
-  [v4(10, 0, 0, 0), 8],
-  [v4(100, 64, 0, 0), 10],
-  [v4(127, 0, 0, 0), 8],
-  [v4(169, 254, 0, 0), 16],
-  [v4(172, 16, 0, 0), 12],
-  [v4(192, 168, 0, 0), 16],
-  [v4(198, 18, 0, 0), 15],
-  [v4(224, 0, 0, 0), 3],
-];
+/** ipaddr.js range names that are globally reachable; any other range is refused. */
+const PUBLIC_RANGES = new Set(['unicast', 'as112', 'amt', 'as112v6']);
 
-function v4(a: number, b: number, c: number, d: number): number {
-  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
-}
-
+/**
+ * Whether an IPv4 address (32-bit unsigned) is outside public unicast space: 0/8, RFC 1918,
+ * loopback, link-local, CGNAT, 192.0.0/24, the documentation and benchmarking nets, 6to4 relay
+ * anycast, multicast, 240/4 and broadcast.
+ */
 function isPrivateIPv4(address: number): boolean {
-  return PRIVATE_V4.some(([network, bits]) => {
-    const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-    return (address & mask) >>> 0 === network;
-  });
+  const octets = [address >>> 24, (address >>> 16) & 0xff, (address >>> 8) & 0xff, address & 0xff];
+  return !PUBLIC_RANGES.has(new ipaddr.IPv4(octets).range());
 }
 
 /** Parses an IPv6 literal (no brackets, optional trailing dotted IPv4) into 8 groups, or null. */
@@ -110,26 +128,33 @@ function parseGroups(text: string): number[] | null {
 
 function isPrivateIPv6(g: number[]): boolean {
   const [g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0] = g;
-  const embeddedV4 = ((g6 << 16) | g7) >>> 0;
-  const upperZero = g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0;
+  const lowV4 = ((g6 << 16) | g7) >>> 0;
 
-  if (upperZero && g5 === 0) {
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) {
     // "::" and "::1", and the deprecated IPv4-compatible form "::a.b.c.d", which some stacks
     // still route to the embedded IPv4 address.
     if (g6 === 0 && g7 <= 1) return true;
-    return isPrivateIPv4(embeddedV4);
+    return isPrivateIPv4(lowV4);
   }
-  // IPv4-mapped ::ffff:a.b.c.d reaches the embedded IPv4 address.
-  if (upperZero && g5 === 0xffff) return isPrivateIPv4(embeddedV4);
-  // NAT64 well-known prefix 64:ff9b::/96 also forwards to the embedded IPv4 address.
-  if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) {
-    return isPrivateIPv4(embeddedV4);
+  const range = new ipaddr.IPv6(g).range();
+  switch (range) {
+    // IPv4-mapped ::ffff:0:0/96 and IPv4-translated ::ffff:0:0:0/96 reach the IPv4 address.
+    case 'ipv4Mapped':
+    case 'rfc6145':
+      return isPrivateIPv4(lowV4);
+    // NAT64: the well-known 64:ff9b::/96 forwards to the embedded IPv4 address; the local-use
+    // 64:ff9b:1::/48 (RFC 8215) is not globally reachable and its IPv4 position varies.
+    case 'rfc6052':
+      return g2 !== 0 || isPrivateIPv4(lowV4);
+    // 6to4 2002::/16 carries its IPv4 gateway in bits 16..47.
+    case '6to4':
+      return isPrivateIPv4(((g1 << 16) | g2) >>> 0);
+    // Everything else by name: Teredo 2001::/32 (its client address is obfuscated), ULA,
+    // link-local, site-local, multicast, documentation 2001:db8::/32 and 3fff::/20, discard,
+    // benchmarking, ORCHID, segment routing and the rest of 2001::/23 are refused.
+    default:
+      return !PUBLIC_RANGES.has(range);
   }
-  if ((g0 & 0xfe00) === 0xfc00) return true; // fc00::/7 unique local
-  if ((g0 & 0xffc0) === 0xfe80) return true; // fe80::/10 link-local
-  if ((g0 & 0xffc0) === 0xfec0) return true; // fec0::/10 deprecated site-local
-  if ((g0 & 0xff00) === 0xff00) return true; // ff00::/8 multicast
-  return false;
 }
 
 /** The SSRF guard of a request the service makes: true for a URL it must not reach. */

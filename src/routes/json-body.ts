@@ -5,8 +5,8 @@ import { ApiError } from '../middleware/errors';
 
 /**
  * The JSON body of a request (`what` names it in messages: "job", "schedule"): Content-Type
- * checked, refused above `maxBytes` before and after reading, parsed. Returns the text too
- * (its hash is what makes a repeated job recognisable).
+ * checked, refused above `maxBytes` (declared, or counted in bytes as it streams in), parsed.
+ * Returns the text too (its hash is what makes a repeated job recognisable).
  */
 export async function readJsonBody(
   c: Context<AppEnv>,
@@ -23,8 +23,8 @@ export async function readJsonBody(
   const tooLarge = () => new ApiError('payload_too_large', `the body is over ${maxBytes} bytes`);
   const declared = Number(c.req.header('content-length') ?? '0');
   if (declared > maxBytes) throw tooLarge();
-  const text = await c.req.text();
-  if (text.length > maxBytes) throw tooLarge();
+  const text = await readCapped(c.req.raw, maxBytes);
+  if (text === null) throw tooLarge();
   try {
     return { text, body: JSON.parse(text) as unknown };
   } catch (err) {
@@ -35,4 +35,26 @@ export async function readJsonBody(
 /** The invalid_request error for a body's issues, named by the first one. */
 export function invalidBody(issues: Issue[], what: string): ApiError {
   return new ApiError('invalid_request', firstIssueMessage(issues, `invalid ${what}`), issues);
+}
+
+/**
+ * The body as UTF-8 text, or null once it passes `maxBytes`: counted in bytes as it arrives,
+ * so a body without Content-Length is never held past the limit.
+ */
+async function readCapped(req: Request, maxBytes: number): Promise<string | null> {
+  if (req.body === null) return '';
+  const reader = req.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    bytes += value.byteLength;
+    if (bytes > maxBytes) {
+      await reader.cancel();
+      return null;
+    }
+    text += decoder.decode(value, { stream: true });
+  }
 }

@@ -57,7 +57,9 @@ describe('isPrivateHost: IPv6 forms that embed IPv4', () => {
     ['64:ff9b::127.0.0.1', true],
     ['65:ff9b::7f00:1', false],
     ['64:1::7f00:1', false],
-    ['64:ff9b:1::7f00:1', false],
+    // The local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215) is not globally reachable at all.
+    ['64:ff9b:1::7f00:1', true],
+    ['64:ff9b:1::808:808', true],
     ['64:ff9b:0:1::7f00:1', false],
     ['64:ff9b:0:0:1:0:7f00:1', false],
     ['64:ff9b::1:7f00:1', false],

@@ -101,7 +101,8 @@ describe('isPrivateHost', () => {
     'localhost.example.com',
     'local.example.com',
     'internal.example.com',
-    'mylocal',
+    // Ends in "local" but not in the ".local" label (a bare "mylocal" is a single label, refused).
+    'printer.mylocal',
     '10.0.0.1.example.com',
   ])('allows the ordinary name %s', (host) => {
     expect(isPrivateHost(host)).toBe(false);

@@ -114,6 +114,55 @@ describe('PATCH /v1/jobs/:id', () => {
     });
   });
 
+  it('counts the body in bytes, not characters: 1,500 euro signs are 4,500 bytes', async () => {
+    const text = `{"deadlineMs": 5000, "note": "${'\u20ac'.repeat(1_500)}"}`;
+    expect(text.length).toBeLessThan(4096);
+    // Streamed, so no Content-Length declares the size: only counting bytes can refuse it.
+    const bytes = new TextEncoder().encode(text);
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes);
+        controller.close();
+      },
+    });
+    const req = new Request(`http://x/v1/jobs/${UNKNOWN_JOB}`, {
+      method: 'PATCH',
+      headers: { authorization: 'Bearer test-token', 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect(await envelope(await exports.default.fetch(req))).toEqual({
+      status: 413,
+      error: { code: 'payload_too_large', message: 'the body is over 4096 bytes' },
+    });
+  });
+
+  it('refuses a streamed body without Content-Length once it passes the limit', async () => {
+    const chunk = new TextEncoder().encode(' '.repeat(1024));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent === 0) controller.enqueue(new TextEncoder().encode('{"deadlineMs": 5000'));
+        // Far more than the limit: the reader must stop early, not hold it all.
+        if (sent++ < 64) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const req = new Request(`http://x/v1/jobs/${UNKNOWN_JOB}`, {
+      method: 'PATCH',
+      headers: { authorization: 'Bearer test-token', 'content-type': 'application/json' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect(req.headers.get('content-length')).toBe(null);
+    const res = await exports.default.fetch(req);
+    expect(await envelope(res)).toEqual({
+      status: 413,
+      error: { code: 'payload_too_large', message: 'the body is over 4096 bytes' },
+    });
+    expect(sent).toBeLessThan(64);
+  });
+
   it('refuses a deadline beyond the job maximum (9e15, 1e308), and the job still reads', async () => {
     const job = await runningJob();
     jobsToCancel.push(job.id);
