@@ -1,3 +1,4 @@
+import { redirectLocation } from '../fetch/redirect';
 import type { JobView } from '../jobs/types';
 import { backoffDelayMs } from '../lib/backoff';
 import { toHex } from '../lib/hex';
@@ -50,9 +51,9 @@ async function deliverCallback(
         redirect: 'manual',
       });
       await res.body?.cancel();
-      const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
-      if (location === null) return res.ok;
-      target = new URL(location, target);
+      const next = redirectLocation(res, target);
+      if (next === null) return res.ok;
+      target = next;
     }
     return false;
   } catch {

@@ -1,11 +1,11 @@
 import type { ErrorKind } from '../jobs/types';
 import { createExtractor, type Extracted } from './extract';
 import { BodyError, cancelQuietly, errorMessage, readBody } from './read-body';
+import { REDIRECT_STATUSES } from './redirect';
 
 /** Redirect hops followed at most; one more ends the fetch as redirect_loop. */
 export const MAX_REDIRECTS = 10;
 
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const USER_AGENT = 'scrape-fanout/0.1 (+https://github.com/scrape-fanout)';
 const ACCEPT = 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8';
 /** Request headers of every hop, built once (fetch copies them). */

@@ -1,4 +1,5 @@
 import { parseRobots, type RobotsRules, rulesForStatus } from '../lib/robots';
+import { redirectLocation } from './redirect';
 
 const MAX_ROBOTS_BYTES = 512 * 1024;
 
@@ -28,11 +29,11 @@ export async function fetchRobots(
     const timeout = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
     for (let hop = 0; ; hop++) {
       const res = await fetch(target.href, { redirect: 'manual', signal: timeout });
-      const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
-      if (location === null) return await rulesOf(res);
+      const next = redirectLocation(res, target);
+      if (next === null) return await rulesOf(res);
       await res.body?.cancel();
       if (hop >= MAX_ROBOTS_REDIRECTS) return unavailable();
-      target = new URL(location, target);
+      target = next;
       if (isBlocked?.(target)) return unreachable();
     }
   } catch {
