@@ -1,4 +1,5 @@
 import { parseRobots, type RobotsRules, rulesForStatus } from '../lib/robots';
+import { readTextUpTo } from '../lib/text-body';
 import { redirectLocation } from './redirect';
 
 const MAX_ROBOTS_BYTES = 512 * 1024;
@@ -48,24 +49,5 @@ async function rulesOf(res: Response): Promise<RobotsRules> {
     await res.body?.cancel();
     return verdict;
   }
-  return parseRobots(await readTextCapped(res, MAX_ROBOTS_BYTES));
-}
-
-async function readTextCapped(res: Response, max: number): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  let bytes = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    bytes += value.byteLength;
-    text += decoder.decode(value, { stream: true });
-    if (bytes >= max) {
-      await reader.cancel();
-      break;
-    }
-  }
-  return text + decoder.decode();
+  return parseRobots((await readTextUpTo(res.body, MAX_ROBOTS_BYTES)).text);
 }

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env';
 import { firstIssueMessage, type Issue } from '../jobs/schema';
+import { readTextUpTo } from '../lib/text-body';
 import { ApiError } from '../middleware/errors';
 
 /**
@@ -25,10 +26,14 @@ export async function readJsonBody(
   if (declared > maxBytes) throw tooLarge();
   // A declared length is checked above, and HTTP framing holds the body to it: the runtime's
   // own reader is quicker. Only a body of unknown length is counted as it streams.
-  const text = c.req.header('content-length')
-    ? await c.req.text()
-    : await readCapped(c.req.raw, maxBytes);
-  if (text === null) throw tooLarge();
+  let text: string;
+  if (c.req.header('content-length')) text = await c.req.text();
+  else {
+    // One byte past the limit is enough to know the body is too large.
+    const read = await readTextUpTo(c.req.raw.body, maxBytes + 1);
+    if (read.cut) throw tooLarge();
+    text = read.text;
+  }
   try {
     return { text, body: JSON.parse(text) as unknown };
   } catch (err) {
@@ -39,26 +44,4 @@ export async function readJsonBody(
 /** The invalid_request error for a body's issues, named by the first one. */
 export function invalidBody(issues: Issue[], what: string): ApiError {
   return new ApiError('invalid_request', firstIssueMessage(issues, `invalid ${what}`), issues);
-}
-
-/**
- * The body as UTF-8 text, or null once it passes `maxBytes`: counted in bytes as it arrives,
- * so a body without Content-Length is never held past the limit.
- */
-async function readCapped(req: Request, maxBytes: number): Promise<string | null> {
-  if (req.body === null) return '';
-  const reader = req.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  let bytes = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return text + decoder.decode();
-    bytes += value.byteLength;
-    if (bytes > maxBytes) {
-      await reader.cancel();
-      return null;
-    }
-    text += decoder.decode(value, { stream: true });
-  }
 }
