@@ -8,6 +8,13 @@ const MIGRATIONS: readonly string[] = [
      total INTEGER NOT NULL
    );
    CREATE INDEX jobs_newest ON jobs (created_at DESC, id DESC);`,
+  `CREATE TABLE idempotency_keys (
+     owner TEXT NOT NULL,
+     key_hash TEXT NOT NULL,
+     job_id TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     PRIMARY KEY (owner, key_hash)
+   ) WITHOUT ROWID;`,
 ];
 
 interface IndexedJob {
@@ -16,8 +23,9 @@ interface IndexedJob {
 }
 
 /**
- * The list of jobs, newest first, for GET /v1/jobs. One instance ("all"); it only records ids:
- * each job's live status stays with its own coordinator.
+ * The list of jobs, newest first, for GET /v1/jobs, and which job each Idempotency-Key names.
+ * One instance ("all"); it only records ids: each job's live status stays with its own
+ * coordinator.
  */
 export class JobIndex extends DurableObject<Env> {
   readonly #sql: Sql;
@@ -36,6 +44,28 @@ export class JobIndex extends DurableObject<Env> {
       createdAt,
       total,
     );
+  }
+
+  /**
+   * The job an owner's Idempotency-Key names: the one recorded for it, else `candidate`, which
+   * is recorded. The mapping is stored, so it holds whatever token the caller used; a key whose
+   * job was never created (a crash in between) names the same id on the retry, which creates it.
+   */
+  async claimKey(owner: string, keyHash: string, candidate: string): Promise<string> {
+    this.#sql.run(
+      `INSERT OR IGNORE INTO idempotency_keys (owner, key_hash, job_id, created_at)
+       VALUES (?, ?, ?, ?)`,
+      owner,
+      keyHash,
+      candidate,
+      Date.now(),
+    );
+    const row = this.#sql.one<{ job_id: string }>(
+      'SELECT job_id FROM idempotency_keys WHERE owner = ? AND key_hash = ?',
+      owner,
+      keyHash,
+    );
+    return row?.job_id ?? candidate;
   }
 
   /** A page of jobs, newest first, strictly after the (createdAt, id) position given. */

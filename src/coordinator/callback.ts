@@ -20,12 +20,38 @@ export async function signBody(secret: string, body: string): Promise<string> {
   return toHex(mac);
 }
 
+/** The one event a job's callback reports: the job reached a terminal status. */
+export const CALLBACK_EVENT = 'job.completed';
+
+/**
+ * The headers that sign one delivery attempt: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret,
+ * "<t>.<body>")>`. The timestamp is inside the MAC, so a receiver that refuses old timestamps
+ * cannot be fed a captured delivery later; an empty secret sends the body unsigned.
+ */
+export async function signatureHeader(
+  secret: string,
+  body: string,
+  nowMs: number = Date.now(),
+): Promise<string> {
+  const t = Math.floor(nowMs / 1000);
+  return `t=${t},v1=${await signBody(secret, `${t}.${body}`)}`;
+}
+
+/**
+ * The delivery id of a job's completion event: derived from the job id alone, so every retry of
+ * the event (even after a restart of the coordinator) carries the same id and a receiver can
+ * drop duplicates by it.
+ */
+export function deliveryId(jobId: string): string {
+  return `${jobId}.${CALLBACK_EVENT}`;
+}
+
 /** Redirects a callback follows at most. */
 const MAX_CALLBACK_REDIRECTS = 5;
 
 /**
  * POSTs a terminal job's status to its callbackUrl; true when the receiver answered 2xx.
- * Redirects are followed by hand, the body and signature sent again to each hop, and every hop
+ * Each attempt is signed anew (a fresh timestamp), with the same delivery id. Redirects are followed by hand, the body and signature sent again to each hop, and every hop
  * goes through the SSRF guard `isBlocked` first: a hop into blocked space fails the attempt
  * without a connection.
  */
@@ -36,8 +62,12 @@ async function deliverCallback(
   isBlocked: ((url: URL) => boolean) | undefined,
 ): Promise<boolean> {
   const body = JSON.stringify(view);
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (secret) headers['x-scrape-fanout-signature'] = `sha256=${await signBody(secret, body)}`;
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-scrape-fanout-event': CALLBACK_EVENT,
+    'x-scrape-fanout-delivery': deliveryId(view.id),
+  };
+  if (secret) headers['x-scrape-fanout-signature'] = await signatureHeader(secret, body);
   const signal = AbortSignal.timeout(CALLBACK_TIMEOUT_MS);
   try {
     let target = new URL(url);

@@ -10,13 +10,10 @@ export function newJobId(now = Date.now()): string {
   return `j${now.toString(36).padStart(9, '0')}${rand}`;
 }
 
-/** The job id an Idempotency-Key maps to: the same key always names the same job. */
-export async function idempotentJobId(token: string, key: string): Promise<string> {
-  const digest = await sha256Hex(`${token}\n${key}`);
-  return `k${digest.slice(0, 24)}`;
-}
-
-/** Whether a path segment can be a job id at all (cheap 404 before touching storage). */
+/**
+ * Whether a path segment can be a job id at all (cheap 404 before touching storage). `k` ids
+ * were given to Idempotency-Key jobs before keys were stored (they were derived from the token).
+ */
 export function isJobId(id: string): boolean {
   return /^[jk][0-9a-z]{21,24}$/.test(id);
 }

@@ -3,7 +3,7 @@ import type { AppEnv } from '../app-env';
 import { createJob } from '../jobs/create-job';
 import { jobLimits, parseDeadlinePatch, parseJob } from '../jobs/schema';
 import { TERMINAL_STATUSES } from '../jobs/types';
-import { idempotentJobId, newJobId, sha256Hex } from '../lib/ids';
+import { newJobId, sha256Hex } from '../lib/ids';
 import { ApiError } from '../middleware/errors';
 import { coordinatorFor, found } from './job-stub';
 import { invalidBody, readJsonBody } from './json-body';
@@ -23,6 +23,8 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** A PATCH body is one small field; this leaves room for any formatting of it. */
 const MAX_PATCH_BYTES = 4 * 1024;
 const MAX_WAIT_S = 30;
+/** Whose Idempotency-Keys these are: every caller holds the one API_TOKEN. */
+const KEY_OWNER = 'admin';
 
 export const jobRoutes = new Hono<AppEnv>();
 
@@ -35,7 +37,9 @@ jobRoutes.post('/', async (c) => {
   if (key !== undefined && (key.length === 0 || key.length > 256)) {
     throw new ApiError('invalid_request', 'Idempotency-Key: must be 1..256 characters');
   }
-  const id = key ? await idempotentJobId(c.env.API_TOKEN, key) : newJobId();
+  const id = key
+    ? await jobIndex(c.env).claimKey(KEY_OWNER, await sha256Hex(key), newJobId())
+    : newJobId();
   const created = await createJob(c.env, {
     id,
     spec: parsed.spec,

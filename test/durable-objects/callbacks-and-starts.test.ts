@@ -5,6 +5,7 @@ import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FetchShard } from '../../durable-objects/fetch-shard';
+import { verifyWebhook } from '../../examples/webhook-verify.mjs';
 import type { JobView } from '../../src/jobs/types';
 import type { ShardAssignment } from '../../src/shard/protocol';
 import {
@@ -68,9 +69,17 @@ async function expectSignedViews(received: Hook[], final: JobView): Promise<void
     expect(hook.method).toBe('POST');
     expect(hook.headers['content-type']).toBe('application/json');
     expect(JSON.parse(hook.body)).toEqual(final);
-    expect(hook.headers['x-scrape-fanout-signature']).toBe(
-      `sha256=${await hmacHex(WEBHOOK_SECRET, hook.body)}`,
-    );
+    expect(hook.headers['x-scrape-fanout-event']).toBe('job.completed');
+    expect(hook.headers['x-scrape-fanout-delivery']).toBe(`${final.id}.job.completed`);
+    const signature = hook.headers['x-scrape-fanout-signature'] ?? '';
+    const t = Number(/^t=(\d+),/.exec(signature)?.[1]);
+    // Signed as it is sent: the timestamp is the second the origin received it, near enough.
+    expect(Math.abs(t - Math.floor(hook.at / 1000))).toBeLessThanOrEqual(2);
+    expect(signature).toBe(`t=${t},v1=${await hmacHex(WEBHOOK_SECRET, `${t}.${hook.body}`)}`);
+    expect(await verifyWebhook(WEBHOOK_SECRET, signature, hook.body, hook.at)).toEqual({
+      ok: true,
+      timestamp: t,
+    });
   }
 }
 

@@ -1,5 +1,6 @@
 // deliverDueCallback with a stubbed fetch: redirects followed by hand, each hop guarded.
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { verifyWebhook } from '../../examples/webhook-verify.mjs';
 import { deliverDueCallback } from '../../src/coordinator/callback';
 import type { JobRecord } from '../../src/coordinator/job-record';
 import type { JobView } from '../../src/jobs/types';
@@ -20,7 +21,14 @@ const view = () => ({ id: 'j1', status: 'completed' }) as JobView;
 
 /** Records each request: URL, method, body and signature header. */
 function stubFetch(answer: (url: string) => Response) {
-  const calls: Array<{ url: string; method: string; body: string; signature: string | null }> = [];
+  const calls: Array<{
+    url: string;
+    method: string;
+    body: string;
+    signature: string | null;
+    delivery: string | null;
+    event: string | null;
+  }> = [];
   vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
     const headers = new Headers(init?.headers);
     calls.push({
@@ -28,6 +36,8 @@ function stubFetch(answer: (url: string) => Response) {
       method: init?.method ?? 'GET',
       body: String(init?.body),
       signature: headers.get('x-scrape-fanout-signature'),
+      delivery: headers.get('x-scrape-fanout-delivery'),
+      event: headers.get('x-scrape-fanout-event'),
     });
     expect(init?.redirect).toBe('manual');
     return answer(String(input));
@@ -55,7 +65,30 @@ describe('deliverDueCallback', () => {
     ]);
     expect(calls[1]?.body).toBe(calls[0]?.body);
     expect(calls[1]?.signature).toBe(calls[0]?.signature);
-    expect(calls[0]?.signature).toMatch(/^sha256=[0-9a-f]{64}$/);
+    expect(calls[0]?.signature).toMatch(/^t=\d{10},v1=[0-9a-f]{64}$/);
+    expect(calls.map((c) => [c.event, c.delivery])).toEqual([
+      ['job.completed', 'j1.job.completed'],
+      ['job.completed', 'j1.job.completed'],
+    ]);
+  });
+
+  it('a retry carries the same delivery id and a signature made at its own time', async () => {
+    let status = 500;
+    const calls = stubFetch(() => new Response(null, { status }));
+    const first = dueRecord('https://hooks.example/a');
+    await deliverDueCallback(first.record, view, 'secret', blockedTarget);
+    status = 200;
+    const second = {
+      ...first.record,
+      row: { callback_state: first.states[0] },
+      setCallbackState: (s: string) => first.states.push(s),
+    } as unknown as JobRecord;
+    await deliverDueCallback(second, view, 'secret', blockedTarget);
+    expect(first.states).toEqual(['pending:1', 'delivered']);
+    expect(calls.map((c) => c.delivery)).toEqual(['j1.job.completed', 'j1.job.completed']);
+    for (const call of calls) {
+      expect(await verifyWebhook('secret', call.signature, call.body)).toMatchObject({ ok: true });
+    }
   });
 
   it('never follows a redirect into private space: the attempt fails without a connection', async () => {

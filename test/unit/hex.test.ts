@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { signBody } from '../../src/coordinator/callback';
 import { toHex } from '../../src/lib/hex';
-import { idempotentJobId, sha256Hex } from '../../src/lib/ids';
+import { sha256Hex } from '../../src/lib/ids';
 
 describe('toHex', () => {
   it('writes every byte as two lowercase digits, leading zeros kept', () => {
@@ -30,11 +30,5 @@ describe('digests in hex', () => {
     expect(await signBody('Jefe', 'what do ya want for nothing?')).toBe(
       '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
     );
-  });
-
-  it('an Idempotency-Key job id is k + the first 24 hex digits of SHA-256(token, key)', async () => {
-    const digest = await sha256Hex('test-token\nkey-1');
-    expect(await idempotentJobId('test-token', 'key-1')).toBe(`k${digest.slice(0, 24)}`);
-    expect(await idempotentJobId('test-token', 'key-1')).toMatch(/^k[0-9a-f]{24}$/);
   });
 });

@@ -1,6 +1,7 @@
-import { listDurableObjectIds } from 'cloudflare:test';
+import { createExecutionContext, listDurableObjectIds } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import worker from '../../src';
 import type { Result } from '../../src/jobs/types';
 import {
   allResults,
@@ -344,5 +345,32 @@ describe('Idempotency-Key', () => {
       headers: key,
     });
     expect(c.status).toBe(409);
+  });
+
+  it('is stored, not derived from the token: a rotated API_TOKEN still finds the same job', async () => {
+    const body = JSON.stringify({ urls: [origin('/text?k=rotate')] });
+    const key = tag('idem-rotate');
+    const post = (token: string) =>
+      worker.fetch(
+        new Request('http://api.test/v1/jobs', {
+          method: 'POST',
+          body,
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            'idempotency-key': key,
+          },
+        }),
+        { ...env, API_TOKEN: token },
+        createExecutionContext(),
+      );
+    const a = (await (await post('token-before')).json()) as { id: string };
+    const b = await post('token-after');
+    expect(b.status).toBe(202);
+    expect(((await b.json()) as { id: string }).id).toBe(a.id);
+    // A new job's id, not one derived from the key.
+    expect(a.id).toMatch(/^j[0-9a-z]{21}$/);
+    // Without the key, the same body is another job.
+    expect((await submit(JSON.parse(body))).id).not.toBe(a.id);
   });
 });
