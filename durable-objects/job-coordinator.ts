@@ -7,6 +7,7 @@ import {
   attemptRecord,
   type DeadlineResult,
   type ResultsPage,
+  resultsPage,
 } from '../src/coordinator/job-view';
 import { COORDINATOR_MIGRATIONS } from '../src/coordinator/migrations';
 import { probeRuns, type ShardPort, startRuns } from '../src/coordinator/shard-runs';
@@ -120,13 +121,7 @@ export class JobCoordinator extends DurableObject<Env> {
   /** A page of results in settlement order, after sequence number `afterSeq`. */
   async results(afterSeq: number, limit: number): Promise<ResultsPage | null> {
     const job = this.#woke();
-    if (!job) return null;
-    const rows = job.store.resultsAfter(afterSeq, limit);
-    return {
-      bodies: rows.map((r) => r.body),
-      lastSeq: rows.at(-1)?.seq ?? afterSeq,
-      terminal: job.record.terminal,
-    };
+    return job ? resultsPage(job.store, afterSeq, limit, job.record.terminal) : null;
   }
 
   /**

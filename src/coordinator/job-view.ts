@@ -3,7 +3,7 @@ import { LatencyHistogram } from '../lib/histogram';
 import type { UrlCounts } from './counts';
 import type { RunSlot } from './handout-book';
 import type { JobRow } from './job-record';
-import type { AttemptRow } from './url-store';
+import type { AttemptRow, UrlStore } from './url-store';
 
 /** A job's latency histogram and byte total, over the Results that fetched. */
 export class JobStats {
@@ -95,10 +95,35 @@ export interface AttemptsPage {
   terminal: boolean;
 }
 
+/**
+ * The bytes of Result bodies one page holds at most (beyond its first Result): a page of 1,000
+ * Results with every field at its cap would pass the 32 MiB limit of an RPC answer.
+ */
+const RESULTS_PAGE_BYTES = 4 * 1024 * 1024;
+
 export interface ResultsPage {
   bodies: string[];
   lastSeq: number;
+  /** Whether Results settled after this page (when it was cut by rows or bytes). */
+  more: boolean;
   terminal: boolean;
+}
+
+/** At most `limit` Results after sequence number `afterSeq`, and RESULTS_PAGE_BYTES. */
+export function resultsPage(
+  store: Pick<UrlStore, 'resultsAfter' | 'hasResultAfter'>,
+  afterSeq: number,
+  limit: number,
+  terminal: boolean,
+): ResultsPage {
+  const rows = store.resultsAfter(afterSeq, limit, RESULTS_PAGE_BYTES);
+  const lastSeq = rows.at(-1)?.seq ?? afterSeq;
+  return {
+    bodies: rows.map((r) => r.body),
+    lastSeq,
+    more: store.hasResultAfter(lastSeq),
+    terminal,
+  };
 }
 
 /** An attempt log row as the API shows it. */

@@ -313,13 +313,33 @@ export class UrlStore {
     );
   }
 
-  /** Up to `limit` Result bodies in settlement order after sequence number `afterSeq`. */
-  resultsAfter(afterSeq: number, limit: number): Array<{ seq: number; body: string }> {
+  /**
+   * Result bodies in settlement order after sequence number `afterSeq`: up to `limit` of them,
+   * and no more than `maxBytes` of UTF-8 in all, except that the first is always given (one
+   * Result is bounded by its own field caps).
+   */
+  resultsAfter(
+    afterSeq: number,
+    limit: number,
+    maxBytes: number,
+  ): Array<{ seq: number; body: string }> {
     return this.#sql.all(
-      'SELECT seq, body FROM results WHERE seq > ? ORDER BY seq LIMIT ?',
+      `SELECT seq, body FROM (
+         SELECT seq, body, size, sum(size) OVER (ORDER BY seq) AS upto
+         FROM (
+           SELECT seq, body, length(CAST(body AS BLOB)) AS size FROM results
+           WHERE seq > ?1 ORDER BY seq LIMIT ?2
+         )
+       ) WHERE upto <= ?3 OR upto = size ORDER BY seq`,
       afterSeq,
       limit,
+      maxBytes,
     );
+  }
+
+  /** Whether a Result settled after sequence number `seq`. */
+  hasResultAfter(seq: number): boolean {
+    return this.#sql.one('SELECT 1 AS x FROM results WHERE seq > ? LIMIT 1', seq) !== null;
   }
 
   /** Up to `limit` attempt log entries after (idx, n), in URL then attempt order. */

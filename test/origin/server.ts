@@ -429,7 +429,9 @@ function robotsAnswerRoute({ req, res, url, counters }: Call): void {
 // Page routes: what the tests, benchmarks and the drill scrape (counted per tag).
 
 function pageRoute({ res, url }: Call): void {
-  const title = url.searchParams.get('title') ?? 'Page';
+  const title = (url.searchParams.get('title') ?? 'Page').repeat(
+    intParam(url, 'repeat', 1, 10_000),
+  );
   send(res, 200, HTML, simplePage(title, '', intParam(url, 'links', 0, 100_000)));
 }
 
