@@ -3,9 +3,14 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 /** The one test file that runs as deployed: private and loopback targets blocked. */
 const PRIVATE_BLOCKED = 'test/worker/private-blocked.test.ts';
+/** The one test file where finished jobs are deleted a second after they end. */
+const RETENTION = 'test/worker/retention.test.ts';
 
-/** The Workers runtime for tests, with `ALLOW_PRIVATE_TARGETS` set to `allowPrivate`. */
-function workers(allowPrivate: 'true' | 'false') {
+/**
+ * The Workers runtime for tests, with `ALLOW_PRIVATE_TARGETS` set to `allowPrivate` and any
+ * `extra` bindings.
+ */
+function workers(allowPrivate: 'true' | 'false', extra: Record<string, string> = {}) {
   return cloudflareTest({
     wrangler: { configPath: './wrangler.toml' },
     miniflare: {
@@ -19,6 +24,7 @@ function workers(allowPrivate: 'true' | 'false') {
         SHARD_LEASE_MS: '2000',
         // Small chunks so that ending a job of a few hundred URLs takes several chunks.
         SETTLE_CHUNK_ROWS: '50',
+        ...extra,
       },
     },
   });
@@ -53,13 +59,17 @@ export default defineConfig({
             'test/worker/**/*.test.ts',
             'test/durable-objects/**/*.test.ts',
           ],
-          exclude: [...configDefaults.exclude, PRIVATE_BLOCKED],
+          exclude: [...configDefaults.exclude, PRIVATE_BLOCKED, RETENTION],
           ...shared,
         },
       },
       {
         plugins: [workers('false')],
         test: { name: 'private-blocked', include: [PRIVATE_BLOCKED], ...shared },
+      },
+      {
+        plugins: [workers('true', { JOB_RETENTION_SECONDS: '1' })],
+        test: { name: 'retention', include: [RETENTION], ...shared },
       },
     ],
   },

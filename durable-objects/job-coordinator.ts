@@ -1,20 +1,22 @@
 import { DurableObject } from 'cloudflare:workers';
-import { deliverDueCallback } from '../src/coordinator/callback';
+import { aftercare, retentionMs } from '../src/coordinator/aftercare';
+import { exchange } from '../src/coordinator/exchange';
 import { Job, storeNewJob } from '../src/coordinator/job';
 import { JobRecord } from '../src/coordinator/job-record';
 import {
   type AttemptsPage,
   attemptRecord,
   type DeadlineResult,
+  deadlineLocked,
   type ResultsPage,
   resultsPage,
 } from '../src/coordinator/job-view';
 import { COORDINATOR_MIGRATIONS } from '../src/coordinator/migrations';
-import { probeRuns, type ShardPort, startRuns } from '../src/coordinator/shard-runs';
+import { probeRuns, type ShardPort, shardPort, startRuns } from '../src/coordinator/shard-runs';
 import type { CreateOutcome, JobView, NewJob } from '../src/jobs/types';
 import { Sql } from '../src/lib/sql';
 import { blockedTarget } from '../src/lib/ssrf';
-import { ABORT, type ExchangeReply, type ExchangeRequest, STOP } from '../src/shard/protocol';
+import { ABORT, type ExchangeReply, type ExchangeRequest } from '../src/shard/protocol';
 
 /** Default for SHARD_LEASE_MS: a silent shard run is presumed dead after this long. */
 const DEFAULT_LEASE_MS = 20_000;
@@ -57,35 +59,25 @@ export class JobCoordinator extends DurableObject<Env> {
     this.#chunkRows = Math.max(1, chunk);
     this.#tickMs = Math.min(MAX_TICK_MS, this.#leaseMs);
     this.#sql = new Sql(ctx.storage.sql);
-    const shard = (idx: number) =>
-      env.FETCH_SHARD.getByName(`${this.#job?.record.row.job_id ?? ''}/${idx}`);
-    this.#shards = {
-      start: (idx, a) => shard(idx).start(a),
-      alive: (idx, runId) => shard(idx).alive(runId),
-      abort: (idx, runId) => shard(idx).abort(runId),
-    };
+    this.#shards = shardPort(env.FETCH_SHARD, () => this.#job?.record.row.job_id ?? '');
     void ctx.blockConcurrencyWhile(async () => {
+      // An object that never held a job (or was purged) stays without tables: reading an
+      // unknown id writes nothing. create() migrates.
+      if (!this.#sql.hasTable('_migrations')) return;
       this.#sql.migrate(COORDINATOR_MIGRATIONS);
       this.#load();
       this.#alarmAt = await ctx.storage.getAlarm();
-      if (this.#job && !this.#job.record.terminal && this.#alarmAt === null) {
-        this.#tickOnWake = true;
-      }
+      // Every job has an alarm until it is purged (aftercare.ts): one without is armed.
+      if (this.#job && this.#alarmAt === null) this.#tickOnWake = true;
     });
   }
 
   /** Creates the job from validated input; the same body hash again returns the same job. */
   async create(input: NewJob): Promise<CreateOutcome> {
     const existing = this.#job;
-    if (existing) {
-      const row = existing.record.row;
-      if (row.body_hash !== input.bodyHash) {
-        return { kind: 'conflict', message: 'this Idempotency-Key was used with a different body' };
-      }
-      const { total: accepted, duplicates } = row;
-      return { kind: 'existing', view: existing.view(), accepted, duplicates };
-    }
+    if (existing) return existing.createdAgain(input);
     const now = Date.now();
+    this.#sql.migrate(COORDINATOR_MIGRATIONS);
     this.ctx.storage.transactionSync(() => storeNewJob(this.#sql, input, now));
     const job = this.#load();
     if (!job) throw new Error('the job just stored could not be loaded');
@@ -97,30 +89,38 @@ export class JobCoordinator extends DurableObject<Env> {
     return { kind: 'created', view: job.view(), accepted, duplicates };
   }
 
+  // Every read and command takes the caller's `owner` when it is an API key: a job of another
+  // owner answers as if absent (null). The admin passes none.
+
   /** The job's status, counts and stats; null when no job lives here. */
-  async view(): Promise<JobView | null> {
-    return this.#woke()?.view() ?? null;
+  async view(owner?: string): Promise<JobView | null> {
+    return this.#woke(owner)?.view() ?? null;
   }
 
   /** Resolves when the job is terminal or after `ms`, whichever comes first. */
-  async waitForEnd(ms: number): Promise<JobView | null> {
-    const job = this.#woke();
+  async waitForEnd(ms: number, owner?: string): Promise<JobView | null> {
+    const job = this.#woke(owner);
     if (!job) return null;
     await job.untilEnd(ms);
     return job.view();
   }
 
   /** A page of the attempt log (see routes/attempts.ts), after (afterIdx, afterN). */
-  async attemptLog(afterIdx: number, afterN: number, limit: number): Promise<AttemptsPage | null> {
-    const job = this.#woke();
+  async attemptLog(
+    afterIdx: number,
+    afterN: number,
+    limit: number,
+    owner?: string,
+  ): Promise<AttemptsPage | null> {
+    const job = this.#woke(owner);
     if (!job) return null;
     const items = job.store.attemptsAfter(afterIdx, afterN, limit).map(attemptRecord);
     return { items, terminal: job.record.terminal };
   }
 
   /** A page of results in settlement order, after sequence number `afterSeq`. */
-  async results(afterSeq: number, limit: number): Promise<ResultsPage | null> {
-    const job = this.#woke();
+  async results(afterSeq: number, limit: number, owner?: string): Promise<ResultsPage | null> {
+    const job = this.#woke(owner);
     return job ? resultsPage(job.store, afterSeq, limit, job.record.terminal) : null;
   }
 
@@ -129,8 +129,8 @@ export class JobCoordinator extends DurableObject<Env> {
    * answers once the job is terminal; a job already ending (deadline, failFast, an earlier
    * cancel) ends as that, and a terminal job is left alone.
    */
-  async cancel(): Promise<JobView | null> {
-    const job = this.#woke();
+  async cancel(owner?: string): Promise<JobView | null> {
+    const job = this.#woke(owner);
     if (!job) return null;
     if (!job.record.terminal) {
       const message = 'the job was cancelled';
@@ -140,18 +140,12 @@ export class JobCoordinator extends DurableObject<Env> {
   }
 
   /** Moves the whole-job deadline (counted from creation), earlier or later. */
-  async setDeadline(deadlineMs: number): Promise<DeadlineResult> {
-    const job = this.#woke();
+  async setDeadline(deadlineMs: number, owner?: string): Promise<DeadlineResult> {
+    const job = this.#woke(owner);
     if (!job) return { ok: false, code: 'not_found', message: 'no such job' };
     const { record } = job;
-    if (record.terminal) {
-      return { ok: false, code: 'conflict', message: `the job is already ${record.status}` };
-    }
-    const ending = record.ending;
-    if (ending) {
-      const message = `the job is already ending (${ending.status})`;
-      return { ok: false, code: 'conflict', message };
-    }
+    const locked = deadlineLocked(record);
+    if (locked) return { ok: false, code: 'conflict', message: locked };
     const deadlineAt = record.row.created_at + deadlineMs;
     record.setDeadline(deadlineAt);
     if (deadlineAt <= Date.now()) await this.#timeOut(job);
@@ -160,43 +154,28 @@ export class JobCoordinator extends DurableObject<Env> {
   }
 
   /**
+   * Deletes the job now: its index entry and Idempotency-Key, then (its runs aborted) all of
+   * its storage. Every call after answers as for an unknown job. False when there was none.
+   */
+  async purge(owner?: string): Promise<boolean> {
+    const job = this.#woke(owner);
+    if (!job) return false;
+    await this.#purge(job);
+    return true;
+  }
+
+  /**
    * Called by shards: takes their finished outcomes, hands out more URLs. An idle shard's call
    * is held (up to a quarter of the lease) while work exists that cannot be handed out yet.
    */
   async exchange(req: ExchangeRequest): Promise<ExchangeReply> {
     const job = this.#woke();
-    const run = job?.book.current(req.shardIdx, req.runId);
-    if (!job || !run || job.record.ending) return ABORT;
-    const { record, book, counts } = job;
-    if (record.terminal) return { items: [], stop: true, abort: record.status !== 'completed' };
-    const now = Date.now();
-    run.leaseUntil = now + this.#leaseMs;
-    if (req.started?.length) book.markStarted(req.shardIdx, req.started);
-    if (req.outcomes.length > 0) {
-      let failure: string | null = null;
-      this.ctx.storage.transactionSync(() => {
-        failure = job.apply(req.shardIdx, req.outcomes, now);
-      });
-      if (failure !== null) {
-        void job.ending.end({ status: 'failed', kind: 'cancelled', message: failure });
-        return ABORT;
-      }
-      if (job.finishIfDone()) return STOP;
-    }
-    const want = book.allowance(req.shardIdx, req.want);
-    const items = want > 0 ? book.handOut(req.shardIdx, want, now) : [];
-    book.serveParked(now);
-    const idle = req.inflight === 0 && req.queued === 0;
-    if (items.length > 0 || !idle) return book.reply(items, req.want, now);
-    if (req.retiring) {
-      // The run spent its subrequest budget: replace it with a fresh invocation.
-      book.stopRun(req.shardIdx);
-      void this.#startRuns(job, now);
-      return STOP;
-    }
-    if (counts.pending > 0) return book.park(req);
-    book.stopRun(req.shardIdx);
-    return STOP;
+    if (!job) return ABORT;
+    return exchange(job, req, {
+      leaseMs: this.#leaseMs,
+      transact: (fn) => this.ctx.storage.transactionSync(fn),
+      startRuns: (now) => void this.#startRuns(job, now),
+    });
   }
 
   /** Drives retries, run leases, the deadline and the callback; always re-arms itself. */
@@ -242,13 +221,29 @@ export class JobCoordinator extends DurableObject<Env> {
     );
   }
 
-  /** Arms the alarm now if loading found work that must not wait for it (see #tickOnWake). */
-  #woke(): Job | null {
+  /**
+   * The job, if one lives here and `owner` (when given) owns it. Arms the alarm now if loading
+   * found work that must not wait for it (see #tickOnWake).
+   */
+  #woke(owner?: string): Job | null {
+    const job = this.#job;
+    if (!job || (owner !== undefined && job.record.row.owner !== owner)) return null;
     if (this.#tickOnWake) {
       this.#tickOnWake = false;
       this.#wantAlarm(Date.now());
     }
-    return this.#job;
+    return job;
+  }
+
+  async #purge(job: Job): Promise<void> {
+    await this.env.JOB_INDEX.getByName('all').remove(job.record.row.job_id);
+    // From here on every call answers as for an unknown job, shards' reports included.
+    this.#job = null;
+    const runs = job.book.runs.flatMap((r, idx) => (r.runId ? [{ idx, runId: r.runId }] : []));
+    await Promise.allSettled(runs.map((r) => this.#shards.abort(r.idx, r.runId)));
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.#alarmAt = null;
   }
 
   #wantAlarm(at: number): void {
@@ -271,9 +266,18 @@ export class JobCoordinator extends DurableObject<Env> {
     // asks for the callback's alarm.
     if (record.ending) return job.ending.drive();
     if (record.terminal) {
-      const guard = this.env.ALLOW_PRIVATE_TARGETS === 'true' ? undefined : blockedTarget;
-      const secret = this.env.WEBHOOK_SECRET;
-      const next = await deliverDueCallback(record, () => job.view(), secret, guard);
+      const next = await aftercare(
+        {
+          record,
+          view: () => job.view(),
+          webhookSecret: this.env.WEBHOOK_SECRET,
+          isBlocked: this.env.ALLOW_PRIVATE_TARGETS === 'true' ? undefined : blockedTarget,
+          reportEnd: (id, at) => this.env.JOB_INDEX.getByName('all').ended(id, at),
+          retentionMs: retentionMs(this.env.JOB_RETENTION_SECONDS),
+          purge: () => this.#purge(job),
+        },
+        now,
+      );
       if (next !== null) this.#wantAlarm(next);
       return;
     }

@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { createJob } from '../src/jobs/create-job';
 import { firstIssueMessage, jobLimits, parseJob } from '../src/jobs/schema';
+import { ADMIN_OWNER } from '../src/keys/types';
 import { latestRunAtOrBefore, nextRunAfter } from '../src/lib/cron';
 import { scheduledJobId } from '../src/lib/schedule-ids';
 import { Sql } from '../src/lib/sql';
@@ -233,6 +234,7 @@ export class Scheduler extends DurableObject<Env> {
       }
       const created = await createJob(this.env, {
         id: jobId,
+        owner: ADMIN_OWNER,
         spec: parsed.spec,
         urls: parsed.urls,
         norms: parsed.norms,

@@ -5,6 +5,7 @@ import { ApiError, renderError } from './middleware/errors';
 import { attemptRoutes } from './routes/attempts';
 import { eventRoutes } from './routes/events';
 import { jobRoutes } from './routes/jobs';
+import { keyRoutes } from './routes/keys';
 import { resultRoutes } from './routes/results';
 import { scheduleRoutes } from './routes/schedules';
 
@@ -20,6 +21,7 @@ export function buildApp(): Hono<AppEnv> {
   app.route('/v1/jobs', eventRoutes);
   app.route('/v1/jobs', attemptRoutes);
   app.route('/v1/schedules', scheduleRoutes);
+  app.route('/v1/keys', keyRoutes);
   app.notFound(() => {
     throw new ApiError('not_found', 'no such route');
   });

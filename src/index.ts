@@ -4,6 +4,7 @@ import { scheduled } from './scheduled';
 export { FetchShard } from '../durable-objects/fetch-shard';
 export { JobCoordinator } from '../durable-objects/job-coordinator';
 export { JobIndex } from '../durable-objects/job-index';
+export { KeyStore } from '../durable-objects/key-store';
 export { Scheduler } from '../durable-objects/scheduler';
 
 const app = buildApp();

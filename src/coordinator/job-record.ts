@@ -18,6 +18,10 @@ export interface JobRow extends Record<string, SqlStorageValue> {
   callback_state: string | null;
   /** JSON of an Ending while the job is being terminated; NULL otherwise. */
   ending: string | null;
+  /** "admin" or the id of the API key that created the job. */
+  owner: string;
+  /** 'pending' once terminal until the job index knows; NULL before, 'done' after. */
+  index_state: string | null;
 }
 
 /** How a job being terminated ends: its terminal status and the error of unsettled URLs. */
@@ -54,7 +58,14 @@ export class JobRecord {
   /** Stores a new job's row and its shard runs table (`slots` per run). */
   static insert(
     sql: Sql,
-    job: { jobId: string; spec: JobSpec; bodyHash: string; total: number; duplicates: number },
+    job: {
+      jobId: string;
+      owner: string;
+      spec: JobSpec;
+      bodyHash: string;
+      total: number;
+      duplicates: number;
+    },
     slots: readonly number[],
     now: number,
   ): void {
@@ -64,7 +75,7 @@ export class JobRecord {
     const deadlineAt = job.spec.deadlineMs === null ? null : now + job.spec.deadlineMs;
     sql.run(
       `INSERT INTO job (id, job_id, spec, body_hash, status, created_at, deadline_at, total,
-         duplicates) VALUES (1, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
+         duplicates, owner) VALUES (1, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
       job.jobId,
       JSON.stringify(job.spec),
       job.bodyHash,
@@ -72,6 +83,7 @@ export class JobRecord {
       deadlineAt,
       job.total,
       job.duplicates,
+      job.owner,
     );
   }
 
@@ -118,6 +130,11 @@ export class JobRecord {
     const marker = JSON.stringify(ending);
     this.#sql.run('UPDATE job SET ending = ? WHERE id = 1', marker);
     this.row.ending = marker;
+  }
+
+  setIndexState(state: 'pending' | 'done'): void {
+    this.#sql.run('UPDATE job SET index_state = ? WHERE id = 1', state);
+    this.row.index_state = state;
   }
 
   setCallbackState(state: string): void {

@@ -2,7 +2,7 @@ import type { JobStatus, JobView, Result } from '../jobs/types';
 import { LatencyHistogram } from '../lib/histogram';
 import type { UrlCounts } from './counts';
 import type { RunSlot } from './handout-book';
-import type { JobRow } from './job-record';
+import type { JobRecord, JobRow } from './job-record';
 import type { AttemptRow, UrlStore } from './url-store';
 
 /** A job's latency histogram and byte total, over the Results that fetched. */
@@ -59,6 +59,7 @@ export function jobView(
   const iso = (ms: number | null) => (ms === null ? null : isoTime(ms));
   return {
     id: row.job_id,
+    owner: row.owner,
     status: row.status as JobStatus,
     mode,
     createdAt: isoTime(row.created_at) ?? new Date(0).toISOString(),
@@ -107,6 +108,13 @@ export interface ResultsPage {
   /** Whether Results settled after this page (when it was cut by rows or bytes). */
   more: boolean;
   terminal: boolean;
+}
+
+/** Why a job's deadline cannot be moved now (terminal, or already ending), or null. */
+export function deadlineLocked(record: JobRecord): string | null {
+  if (record.terminal) return `the job is already ${record.status}`;
+  const ending = record.ending;
+  return ending ? `the job is already ending (${ending.status})` : null;
 }
 
 /** At most `limit` Results after sequence number `afterSeq`, and RESULTS_PAGE_BYTES. */

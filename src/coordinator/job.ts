@@ -1,4 +1,4 @@
-import type { JobView, NewJob } from '../jobs/types';
+import type { CreateOutcome, JobView, NewJob } from '../jobs/types';
 import type { Sql } from '../lib/sql';
 import type { WorkOutcome } from '../shard/protocol';
 import { planShards } from '../shard/protocol';
@@ -40,7 +40,8 @@ export function storeNewJob(sql: Sql, job: NewJob, now: number): void {
   });
   insertHosts(sql, hostIds);
   const duplicates = job.urls.length - total;
-  const fields = { jobId: job.id, spec: job.spec, bodyHash: job.bodyHash, total, duplicates };
+  const { id: jobId, owner, spec, bodyHash } = job;
+  const fields = { jobId, owner, spec, bodyHash, total, duplicates };
   JobRecord.insert(sql, fields, planShards(job.spec.concurrency), now);
 }
 
@@ -126,6 +127,19 @@ export class Job {
     writeSettled(this.store, this.counts, this.stats, list);
   }
 
+  /**
+   * The answer to a create() of the job already stored here: the same job for the same body
+   * and owner (a repeated Idempotency-Key), else a conflict.
+   */
+  createdAgain(input: NewJob): CreateOutcome {
+    const row = this.record.row;
+    if (row.body_hash !== input.bodyHash || row.owner !== input.owner) {
+      return { kind: 'conflict', message: 'this Idempotency-Key was used with a different body' };
+    }
+    const { total: accepted, duplicates } = row;
+    return { kind: 'existing', view: this.view(), accepted, duplicates };
+  }
+
   /** Completes the job once every URL has its Result; true when the job is terminal. */
   finishIfDone(): boolean {
     if (this.record.terminal) return true;
@@ -161,9 +175,10 @@ export class Job {
   #afterTerminal(): void {
     this.book.answerParked();
     for (const w of [...this.#waiters]) w();
-    if (this.spec.callbackUrl) {
-      this.record.setCallbackState(CALLBACK_DUE);
-      this.#host.wantAlarm(Date.now());
-    }
+    // The alarm then reports the end to the job index, delivers the callback and, after the
+    // retention time, deletes the job (aftercare.ts).
+    this.record.setIndexState('pending');
+    if (this.spec.callbackUrl) this.record.setCallbackState(CALLBACK_DUE);
+    this.#host.wantAlarm(Date.now());
   }
 }

@@ -76,4 +76,8 @@ export const COORDINATOR_MIGRATIONS: readonly string[] = [
   // v5: URLs out with a run are found through urls_by_state (state 1 holds at most the
   // shards' prefetch), so no second index is kept up to date on every hand-out and settle.
   `DROP INDEX IF EXISTS urls_leased;`,
+  // v6: the job belongs to an owner (the admin or an API key's id). `index_state` is
+  // 'pending' from the job's end until the job index has been told it ended.
+  `ALTER TABLE job ADD COLUMN owner TEXT NOT NULL DEFAULT 'admin';
+   ALTER TABLE job ADD COLUMN index_state TEXT;`,
 ];

@@ -1,3 +1,4 @@
+import type { FetchShard } from '../../durable-objects/fetch-shard';
 import { randomToken } from '../lib/ids';
 import type { ShardAssignment } from '../shard/protocol';
 import type { Job } from './job';
@@ -11,6 +12,16 @@ export interface ShardPort {
   start(idx: number, assignment: ShardAssignment): Promise<void>;
   alive(idx: number, runId: string): Promise<boolean>;
   abort(idx: number, runId: string): Promise<void>;
+}
+
+/** The port to a job's shards (`jobId` is read at each call: the job is loaded later). */
+export function shardPort(ns: DurableObjectNamespace<FetchShard>, jobId: () => string): ShardPort {
+  const shard = (idx: number) => ns.getByName(`${jobId()}/${idx}`);
+  return {
+    start: (idx, a) => shard(idx).start(a),
+    alive: (idx, runId) => shard(idx).alive(runId),
+    abort: (idx, runId) => shard(idx).abort(runId),
+  };
 }
 
 /** Settings of every run a job starts. */

@@ -12,6 +12,7 @@ export async function createJob(env: Env, job: NewJob): Promise<CreateOutcome> {
     job.id,
     Date.parse(created.view.createdAt),
     created.accepted,
+    job.owner,
   );
   return created;
 }

@@ -82,6 +82,8 @@ export interface JobStats {
 
 export interface JobView {
   id: string;
+  /** "admin" or the id of the API key that created the job. */
+  owner: string;
   status: JobStatus;
   mode: JobMode;
   createdAt: string;
@@ -95,6 +97,8 @@ export interface JobView {
 /** A validated job ready to be stored under its id (the `ok` side of `parseJob`). */
 export interface NewJob {
   id: string;
+  /** "admin" or the API key creating it. */
+  owner: string;
   spec: JobSpec;
   urls: string[];
   norms: string[];

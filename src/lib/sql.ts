@@ -115,6 +115,13 @@ export class Sql {
    * Applies append-only migrations once each, tracked in a table (PRAGMA user_version is not
    * available to Durable Objects). Call inside blockConcurrencyWhile, with no I/O in between.
    */
+  /** Whether a table of this name exists. */
+  hasTable(name: string): boolean {
+    return (
+      this.one("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = ?", name) !== null
+    );
+  }
+
   migrate(migrations: readonly string[]): void {
     this.run(
       'CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)',

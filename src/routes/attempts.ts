@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env';
-import { coordinatorFor, found } from './job-stub';
+import { coordinatorFor, found, ownerScope } from './job-stub';
 import { parseLimit, readCursor } from './paging';
 
 export const attemptRoutes = new Hono<AppEnv>();
@@ -15,7 +15,7 @@ attemptRoutes.get('/:id/attempts', async (c) => {
   const stub = coordinatorFor(c.env, id);
   const after = decodeCursor(c.req.query('cursor'));
   const limit = parseLimit(c.req.query('limit'));
-  const page = found(await stub.attemptLog(after.idx, after.n, limit), id);
+  const page = found(await stub.attemptLog(after.idx, after.n, limit, ownerScope(c)), id);
   const last = page.items.at(-1);
   const more = page.items.length === limit || !page.terminal;
   const nextCursor = more ? encodeCursor(last?.idx ?? after.idx, last?.attempt ?? after.n) : null;

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env';
 import { TERMINAL_STATUSES } from '../jobs/types';
-import { coordinatorFor, found } from './job-stub';
+import { coordinatorFor, found, ownerScope } from './job-stub';
 
 const INTERVAL_MS = 1_000;
 /** A stream never outlives this; clients reconnect (EventSource does it by itself). */
@@ -13,7 +13,8 @@ export const eventRoutes = new Hono<AppEnv>();
 eventRoutes.get('/:id/events', async (c) => {
   const id = c.req.param('id');
   const stub = coordinatorFor(c.env, id);
-  found(await stub.view(), id);
+  const owner = ownerScope(c);
+  found(await stub.view(owner), id);
   const enc = new TextEncoder();
   const started = Date.now();
   let last: { at: number; settled: number } | null = null;
@@ -22,7 +23,7 @@ eventRoutes.get('/:id/events', async (c) => {
     async pull(controller) {
       if (!first) await new Promise((r) => setTimeout(r, INTERVAL_MS));
       first = false;
-      const view = await stub.view();
+      const view = await stub.view(owner);
       if (!view) {
         controller.close();
         return;

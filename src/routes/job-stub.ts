@@ -1,3 +1,5 @@
+import type { Context } from 'hono';
+import type { AppEnv } from '../app-env';
 import { isJobId } from '../lib/ids';
 import { ApiError } from '../middleware/errors';
 
@@ -11,4 +13,12 @@ export function coordinatorFor(env: Env, id: string) {
 export function found<T>(value: T | null, id: string): T {
   if (value === null) throw new ApiError('not_found', `no job ${id}`);
   return value;
+}
+
+/**
+ * The owner a coordinator call is scoped to: an API key reaches only its own jobs (another's
+ * answer as if absent: 404, never 403); the admin (undefined) reaches all.
+ */
+export function ownerScope(c: Context<AppEnv>): string | undefined {
+  return c.var.caller.admin ? undefined : c.var.caller.owner;
 }

@@ -1,11 +1,11 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { AppEnv } from '../app-env';
 import { createJob } from '../jobs/create-job';
 import { jobLimits, parseDeadlinePatch, parseJob } from '../jobs/schema';
 import { TERMINAL_STATUSES } from '../jobs/types';
 import { newJobId, sha256Hex } from '../lib/ids';
 import { ApiError } from '../middleware/errors';
-import { coordinatorFor, found } from './job-stub';
+import { coordinatorFor, found, ownerScope } from './job-stub';
 import { invalidBody, readJsonBody } from './json-body';
 import {
   LIST_DEFAULT_LIMIT,
@@ -23,8 +23,6 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** A PATCH body is one small field; this leaves room for any formatting of it. */
 const MAX_PATCH_BYTES = 4 * 1024;
 const MAX_WAIT_S = 30;
-/** Whose Idempotency-Keys these are: every caller holds the one API_TOKEN. */
-const KEY_OWNER = 'admin';
 
 export const jobRoutes = new Hono<AppEnv>();
 
@@ -37,17 +35,26 @@ jobRoutes.post('/', async (c) => {
   if (key !== undefined && (key.length === 0 || key.length > 256)) {
     throw new ApiError('invalid_request', 'Idempotency-Key: must be 1..256 characters');
   }
-  const id = key
-    ? await jobIndex(c.env).claimKey(KEY_OWNER, await sha256Hex(key), newJobId())
-    : newJobId();
+  const caller = c.var.caller;
+  if (parsed.spec.concurrency > caller.maxConcurrency) {
+    throw new ApiError(
+      'invalid_request',
+      `concurrency: at most ${caller.maxConcurrency} for this API key (its maxConcurrency)`,
+    );
+  }
+  const { id, inserted } = await reserveJob(c, key);
   const created = await createJob(c.env, {
     id,
+    owner: caller.owner,
     spec: parsed.spec,
     urls: parsed.urls,
     norms: parsed.norms,
     bodyHash: await sha256Hex(text),
   });
-  if (created.kind === 'conflict') throw new ApiError('conflict', created.message);
+  if (created.kind === 'conflict') {
+    if (inserted) await jobIndex(c.env).release(id);
+    throw new ApiError('conflict', created.message);
+  }
   let view = created.view;
   if (wait > 0 && !TERMINAL_STATUSES.includes(view.status)) {
     view = found(await c.env.JOB_COORDINATOR.getByName(id).waitForEnd(wait * 1000), id);
@@ -66,11 +73,14 @@ jobRoutes.post('/', async (c) => {
   );
 });
 
-/** Recent jobs, newest first, each with its live status (from its own coordinator). */
+/**
+ * Recent jobs, newest first, each with its live status (from its own coordinator): the
+ * caller's own, or every job for the admin.
+ */
 jobRoutes.get('/', async (c) => {
   const limit = parseLimit(c.req.query('limit'), LIST_MAX_LIMIT, LIST_DEFAULT_LIMIT);
   const after = readListCursor(c.req.query('cursor'), /[0-9a-z]{1,40}/);
-  const page = await jobIndex(c.env).page(limit, after);
+  const page = await jobIndex(c.env).page(limit, after, ownerScope(c) ?? null);
   const views = await Promise.all(page.map((j) => c.env.JOB_COORDINATOR.getByName(j.id).view()));
   return c.json({
     items: views.filter((v) => v !== null),
@@ -80,12 +90,22 @@ jobRoutes.get('/', async (c) => {
 
 jobRoutes.get('/:id', async (c) => {
   const id = c.req.param('id');
-  return c.json(found(await coordinatorFor(c.env, id).view(), id));
+  return c.json(found(await coordinatorFor(c.env, id).view(ownerScope(c)), id));
 });
 
+/** Cancels the job; with `?purge=true`, cancels it if it runs and deletes all of its data. */
 jobRoutes.delete('/:id', async (c) => {
   const id = c.req.param('id');
-  return c.json(found(await coordinatorFor(c.env, id).cancel(), id));
+  const purge = c.req.query('purge');
+  if (purge !== undefined && purge !== 'true' && purge !== 'false') {
+    throw new ApiError('invalid_request', 'purge: expected true or false');
+  }
+  const stub = coordinatorFor(c.env, id);
+  if (purge === 'true') {
+    if (!(await stub.purge(ownerScope(c)))) throw new ApiError('not_found', `no job ${id}`);
+    return c.json({ id, purged: true });
+  }
+  return c.json(found(await stub.cancel(ownerScope(c)), id));
 });
 
 /** Moves the deadline (`{"deadlineMs": n}`, counted from creation), earlier or later. */
@@ -95,10 +115,32 @@ jobRoutes.patch('/:id', async (c) => {
   const { body } = await readJsonBody(c, 'deadline change', MAX_PATCH_BYTES);
   const parsed = parseDeadlinePatch(body);
   if (!parsed.ok) throw invalidBody(parsed.issues, 'deadline change');
-  const res = await stub.setDeadline(parsed.deadlineMs);
+  const res = await stub.setDeadline(parsed.deadlineMs, ownerScope(c));
   if (!res.ok) throw new ApiError(res.code, res.message);
   return c.json(res.view);
 });
+
+/**
+ * The id a new job takes: the one its Idempotency-Key names (per owner), else a new one. An
+ * API key's job also takes a place among the key's active jobs here, or is refused with 429
+ * before anything is created.
+ */
+async function reserveJob(
+  c: Context<AppEnv>,
+  key: string | undefined,
+): Promise<{ id: string; inserted: boolean }> {
+  const { owner, admin, maxActiveJobs } = c.var.caller;
+  const keyHash = key === undefined ? null : await sha256Hex(key);
+  if (admin && keyHash === null) return { id: newJobId(), inserted: false };
+  const limit = admin ? null : maxActiveJobs;
+  const r = await jobIndex(c.env).reserve(owner, keyHash, newJobId(), limit);
+  if (r.ok) return r;
+  c.header('Retry-After', String(r.retryAfterS));
+  throw new ApiError(
+    'rate_limited',
+    `this API key has ${r.active} active jobs, its maxActiveJobs; retry when one has ended`,
+  );
+}
 
 function jobIndex(env: Env) {
   return env.JOB_INDEX.getByName('all');

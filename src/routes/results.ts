@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env';
-import { coordinatorFor, found } from './job-stub';
+import { coordinatorFor, found, ownerScope } from './job-stub';
 import { ndjsonResponse } from './ndjson-stream';
 import { parseLimit, readCursor } from './paging';
 
@@ -13,13 +13,14 @@ resultRoutes.get('/:id/results', async (c) => {
   const id = c.req.param('id');
   const stub = coordinatorFor(c.env, id);
   const after = decodeCursor(c.req.query('cursor'));
+  const owner = ownerScope(c);
   if ((c.req.header('accept') ?? '').includes('application/x-ndjson')) {
-    const first = found(await stub.results(after, STREAM_PAGE), id);
+    const first = found(await stub.results(after, STREAM_PAGE, owner), id);
     const follow = c.req.query('follow') === 'true';
-    return ndjsonResponse(first, (seq) => stub.results(seq, STREAM_PAGE), { follow });
+    return ndjsonResponse(first, (seq) => stub.results(seq, STREAM_PAGE, owner), { follow });
   }
   const limit = parseLimit(c.req.query('limit'));
-  const page = found(await stub.results(after, limit), id);
+  const page = found(await stub.results(after, limit, owner), id);
   const more = page.more || !page.terminal;
   const next = more ? JSON.stringify(encodeCursor(page.lastSeq)) : 'null';
   return c.body(`{"items":[${page.bodies.join(',')}],"nextCursor":${next}}`, 200, {

@@ -118,8 +118,8 @@ describe('the callback', () => {
     expect(received).toHaveLength(1);
     expect(received[0]?.status).toBe(202);
     await expectSignedViews(received, await getJob(job.id));
-    // Nothing more is due.
-    expect(await runDurableObjectAlarm(coordinator(job.id))).toBe(false);
+    // The alarm left is the retention one (aftercare.ts): run now, it sends nothing more.
+    expect(await runDurableObjectAlarm(coordinator(job.id))).toBe(true);
     expect(await hooks(t)).toHaveLength(1);
   });
 
@@ -134,8 +134,8 @@ describe('the callback', () => {
     const received = await hooks(t);
     expect(received.map((h) => h.status)).toEqual([500, 500, 500, 500, 500]);
     await expectSignedViews(received, await getJob(job.id));
-    // Given up: no alarm is left for it, and no sixth attempt comes.
-    expect(await runDurableObjectAlarm(coordinator(job.id))).toBe(false);
+    // Given up: the alarm left (retention), run now, makes no sixth attempt.
+    expect(await runDurableObjectAlarm(coordinator(job.id))).toBe(true);
     expect(await hooks(t)).toHaveLength(5);
     expect(await callbackState(job.id)).toBe('failed');
   });
@@ -151,7 +151,7 @@ describe('the callback', () => {
     const received = await hooks(t);
     expect(received.map((h) => h.status)).toEqual([500, 500, 200]);
     await expectSignedViews(received, await getJob(job.id));
-    expect(await runDurableObjectAlarm(coordinator(job.id))).toBe(false);
+    expect(await runDurableObjectAlarm(coordinator(job.id))).toBe(true);
     expect(await hooks(t)).toHaveLength(3);
   });
 });

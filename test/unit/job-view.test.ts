@@ -16,6 +16,8 @@ const row = (over: Partial<JobRow>): JobRow => ({
   duplicates: 0,
   callback_state: null,
   ending: null,
+  owner: 'admin',
+  index_state: null,
   ...over,
 });
 
