@@ -24,6 +24,8 @@ function workers(allowPrivate: 'true' | 'false', extra: Record<string, string> =
         SHARD_LEASE_MS: '2000',
         // Small chunks so that ending a job of a few hundred URLs takes several chunks.
         SETTLE_CHUNK_ROWS: '50',
+        // Requests to sites carry it in their User-Agent (test/worker/user-agent.test.ts).
+        USER_AGENT_CONTACT: 'https://ops.example/scrapers',
         ...extra,
       },
     },

@@ -13,6 +13,7 @@ import {
 } from '../src/coordinator/job-view';
 import { COORDINATOR_MIGRATIONS } from '../src/coordinator/migrations';
 import { probeRuns, type ShardPort, shardPort, startRuns } from '../src/coordinator/shard-runs';
+import { userAgent } from '../src/fetch/user-agent';
 import type { CreateOutcome, JobView, NewJob } from '../src/jobs/types';
 import { Sql } from '../src/lib/sql';
 import { blockedTarget } from '../src/lib/ssrf';
@@ -28,15 +29,15 @@ const MAX_TICK_MS = 5_000;
  */
 const DEFAULT_SETTLE_CHUNK_ROWS = 1_000;
 
-/** Settings the coordinator reads that wrangler.toml does not declare (tests set them). */
-type CoordinatorEnv = Env & { SETTLE_CHUNK_ROWS?: string };
+/** Settings wrangler.toml does not declare: SETTLE_CHUNK_ROWS (tests), secret WEBHOOK_SECRET. */
+type CoordinatorEnv = Env & { SETTLE_CHUNK_ROWS?: string; WEBHOOK_SECRET?: string };
 
 /**
  * One job: its spec, one row per URL, the results, and the alarm that drives retries, run
  * leases and the deadline. It is the single source of truth; shards only borrow URLs. The
  * parts live in src/coordinator/ (docs/ARCHITECTURE.md); this class is their RPC surface.
  */
-export class JobCoordinator extends DurableObject<Env> {
+export class JobCoordinator extends DurableObject<CoordinatorEnv> {
   readonly #sql: Sql;
   #job: Job | null = null;
   #alarmAt: number | null = null;
@@ -214,6 +215,7 @@ export class JobCoordinator extends DurableObject<Env> {
   #startRuns(job: Job, now: number): Promise<void> {
     const settings = {
       allowPrivate: this.env.ALLOW_PRIVATE_TARGETS === 'true',
+      userAgent: userAgent(this.env.USER_AGENT_CONTACT),
       wantAlarm: (at: number) => this.#wantAlarm(at),
     };
     return startRuns(job, this.#shards, settings, now).catch((err: unknown) =>

@@ -180,10 +180,10 @@ export class HandoutBook {
     if ('pending' in robots) return 'wait';
     if (isAllowed(robots, pathOf(row.norm))) return 'go';
     this.#d.counts.move('queued', null);
-    denied.push({
-      idx: row.idx,
-      result: resultWithoutFetch(row.url, 0, 'robots', 'disallowed by robots.txt'),
-    });
+    const message = robots.unreachable
+      ? `robots.txt unreachable (${robots.unreachable}): nothing on this host is fetched`
+      : 'disallowed by robots.txt';
+    denied.push({ idx: row.idx, result: resultWithoutFetch(row.url, 0, 'robots', message) });
     return 'wait';
   }
 
@@ -224,15 +224,18 @@ export class HandoutBook {
 
   /**
    * Takes a reported URL off the book and returns its hand-out with the reported attempt
-   * counted; null for a report of a URL this run no longer holds (it was taken back and
-   * handed out again: only the newer hand-out may give it a Result).
+   * counted (`ran`: the outcome says a request was made); null for a report of a URL this run
+   * no longer holds (it was taken back and handed out again: only the newer hand-out may give
+   * it a Result).
    */
-  takeReport(shardIdx: number, idx: number): Handout | null {
+  takeReport(shardIdx: number, idx: number, ran = true): Handout | null {
     const h = this.#out.get(idx);
     if (!h || h.shard !== shardIdx) return null;
     this.#out.delete(idx);
-    // An outcome proves the fetch ran, whether or not its start was reported.
-    if (!h.started) h.attempts++;
+    // An outcome proves the fetch ran, whether or not its start was reported; one refused
+    // before any request (a blocked target) un-counts a start reported for it.
+    if (!h.started && ran) h.attempts++;
+    else if (h.started && !ran) h.attempts--;
     this.#d.hosts.release(this.#d.hosts.get(h.hostId));
     this.#d.counts.move('out', null);
     const run = this.runs[shardIdx];

@@ -1,3 +1,4 @@
+import type { PageOutcome } from '../fetch/fetch-page';
 import type { JobSpec } from '../jobs/types';
 import { parseRetryAfter } from '../lib/backoff';
 import { isThrottleSignal } from '../lib/retry-policy';
@@ -43,10 +44,10 @@ export function applyOutcomes(
   let failure: string | null = null;
   for (const o of outcomes) {
     if (o.type === 'robots') continue;
-    const h = d.book.takeReport(shardIdx, o.idx);
+    const out = o.outcome;
+    const h = d.book.takeReport(shardIdx, o.idx, madeRequest(out));
     if (!h) continue;
     const host = d.hosts.get(h.hostId);
-    const out = o.outcome;
     if (out.ok) d.hosts.recover(host);
     else if (isThrottleSignal(out.status)) {
       d.hosts.throttle(host, parseRetryAfter(out.retryAfter, now), now);
@@ -89,4 +90,13 @@ export function writeSettled(
     counts.move(null, settlementOf(result.ok, result.error?.kind));
     stats.add(result);
   }
+}
+
+/**
+ * Whether an outcome comes from a request that was made: a target refused by the SSRF guard
+ * before its first request has no status and is no attempt (a redirect into blocked space is:
+ * its first hop was fetched).
+ */
+function madeRequest(out: PageOutcome): boolean {
+  return out.ok || out.kind !== 'blocked_target' || out.status !== null;
 }

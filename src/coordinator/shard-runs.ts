@@ -27,6 +27,7 @@ export function shardPort(ns: DurableObjectNamespace<FetchShard>, jobId: () => s
 /** Settings of every run a job starts. */
 interface RunSettings {
   allowPrivate: boolean;
+  userAgent: string;
   wantAlarm: (at: number) => void;
 }
 
@@ -60,6 +61,7 @@ export async function startRuns(
       maxBytes: spec.maxBytes,
       selectors: spec.extract.selectors,
       allowPrivate: settings.allowPrivate,
+      userAgent: settings.userAgent,
       heartbeatMs: Math.floor(job.book.leaseMs / 4),
       items: book.handOut(idx, book.allowance(idx, first), now),
       holds: hosts.holds(now),

@@ -2,17 +2,19 @@ import type { ErrorKind } from '../jobs/types';
 import { createExtractor, type Extracted } from './extract';
 import { BodyError, cancelQuietly, errorMessage, readBody } from './read-body';
 import { REDIRECT_STATUSES } from './redirect';
+import { userAgent } from './user-agent';
 
 /** Redirect hops followed at most; one more ends the fetch as redirect_loop. */
 export const MAX_REDIRECTS = 10;
 
-const USER_AGENT = 'scrape-fanout/0.1 (+https://github.com/scrape-fanout)';
 const ACCEPT = 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8';
-/** Request headers of every hop, built once (fetch copies them). */
-const REQUEST_HEADERS: Readonly<Record<string, string>> = {
-  'user-agent': USER_AGENT,
-  accept: ACCEPT,
-};
+
+/** Request headers of every hop of a page fetch, built once per run (fetch copies them). */
+export function pageHeaders(agent: string = userAgent()): Readonly<Record<string, string>> {
+  return { 'user-agent': agent, accept: ACCEPT };
+}
+
+const DEFAULT_HEADERS = pageHeaders();
 
 export interface PageRequest {
   /** Absolute http(s) URL to fetch. */
@@ -27,6 +29,8 @@ export interface PageRequest {
   signal?: AbortSignal;
   /** SSRF guard applied to the first URL and every redirect target -> kind blocked_target. */
   isBlocked?: (url: URL) => boolean;
+  /** The request headers (pageHeaders); the default User-Agent without a contact otherwise. */
+  headers?: Readonly<Record<string, string>>;
   /**
    * Called when the body has been received whole and is about to be parsed, where those two
    * are apart (a small HTML body read in one call): the connection is done with, so a caller
@@ -263,7 +267,8 @@ export async function fetchPage(req: PageRequest): Promise<PageOutcome> {
       if (refused !== null) return failure(progress, 'blocked_target', refused);
       seen.add(withoutHash(url));
       progress.finalUrl = url.href;
-      res = await fetch(url.href, { redirect: 'manual', signal, headers: REQUEST_HEADERS });
+      const headers = req.headers ?? DEFAULT_HEADERS;
+      res = await fetch(url.href, { redirect: 'manual', signal, headers });
       progress.status = res.status;
       progress.contentType = res.headers.get('content-type');
       const location = REDIRECT_STATUSES.has(res.status) ? res.headers.get('location') : null;

@@ -1,13 +1,13 @@
-import { parseRobots, type RobotsRules, rulesForStatus } from '../lib/robots';
+import { disallowAll, parseRobots, type RobotsRules, rulesForStatus } from '../lib/robots';
 import { readTextUpTo } from '../lib/text-body';
+import { errorMessage } from './read-body';
 import { redirectLocation } from './redirect';
+import { userAgent } from './user-agent';
 
 const MAX_ROBOTS_BYTES = 512 * 1024;
 
 /** RFC 9309 2.3.1.2: at least five consecutive redirects are followed. */
 const MAX_ROBOTS_REDIRECTS = 5;
-/** What a robots.txt that cannot be reached means: assume complete disallow. */
-const unreachable = (): RobotsRules => ({ allow: [], disallow: ['/'] });
 /** What a robots.txt that is not there (4xx, too many redirects) means: no rules. */
 const unavailable = (): RobotsRules => ({ allow: [], disallow: [] });
 
@@ -23,22 +23,29 @@ export async function fetchRobots(
   timeoutMs: number,
   signal: AbortSignal,
   isBlocked?: (url: URL) => boolean,
+  agent: string = userAgent(),
 ): Promise<RobotsRules> {
   let target = new URL(url);
   if (isBlocked?.(target)) return unavailable();
   try {
     const timeout = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
     for (let hop = 0; ; hop++) {
-      const res = await fetch(target.href, { redirect: 'manual', signal: timeout });
+      const res = await fetch(target.href, {
+        redirect: 'manual',
+        signal: timeout,
+        headers: { 'user-agent': agent },
+      });
       const next = redirectLocation(res, target);
       if (next === null) return await rulesOf(res);
       await res.body?.cancel();
       if (hop >= MAX_ROBOTS_REDIRECTS) return unavailable();
       target = next;
-      if (isBlocked?.(target)) return unreachable();
+      if (isBlocked?.(target)) return disallowAll('redirected to a blocked address');
     }
-  } catch {
-    return unreachable();
+  } catch (err) {
+    if (signal.aborted) return disallowAll('the run was stopped');
+    const timedOut = err instanceof DOMException && err.name === 'TimeoutError';
+    return disallowAll(timedOut ? `timed out after ${timeoutMs} ms` : errorMessage(err));
   }
 }
 

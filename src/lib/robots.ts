@@ -2,6 +2,11 @@
 export interface RobotsRules {
   allow: string[];
   disallow: string[];
+  /**
+   * Why robots.txt could not be read, when it could not (then everything is disallowed):
+   * "HTTP 503", "timed out", ... The Results it refuses say so rather than "disallowed".
+   */
+  unreachable?: string;
 }
 
 /** The product token we look for in `User-agent` lines. */
@@ -69,15 +74,16 @@ export function isAllowed(rules: RobotsRules, pathAndQuery: string): boolean {
 export function rulesForStatus(status: number): RobotsRules | 'fetch-body' {
   if (status >= 200 && status < 300) return 'fetch-body';
   // 429 is a 4xx, but it asks us to back off; like Google we treat it as unreachable.
-  if (status === 429) return disallowAll();
+  if (status === 429) return disallowAll(`HTTP ${status}`);
   // "Unavailable": 4xx, and a 3xx that fetch could not follow (too many redirects).
   if (status >= 300 && status < 500) return { allow: [], disallow: [] };
   // 5xx, 1xx, and 0 for a network failure: assume complete disallow.
-  return disallowAll();
+  return disallowAll(status === 0 ? 'no answer' : `HTTP ${status}`);
 }
 
-function disallowAll(): RobotsRules {
-  return { allow: [], disallow: ['/'] };
+/** Complete disallow, because robots.txt could not be read (`why`). */
+export function disallowAll(why: string): RobotsRules {
+  return { allow: [], disallow: ['/'], unreachable: why };
 }
 
 function* boundedLines(text: string): Generator<string> {

@@ -23,6 +23,8 @@ export interface ShardAssignment {
   maxBytes: number;
   selectors: Record<string, string>;
   allowPrivate: boolean;
+  /** The User-Agent of the run's requests (see src/fetch/user-agent.ts); the default if absent. */
+  userAgent?: string;
   /** The shard calls in at least this often while busy, which renews its lease. */
   heartbeatMs: number;
   /** The run's first URLs, handed out to it with its start. */

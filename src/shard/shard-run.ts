@@ -1,4 +1,4 @@
-import { fetchPage, type PageOutcome } from '../fetch/fetch-page';
+import { fetchPage, type PageOutcome, pageHeaders } from '../fetch/fetch-page';
 import { fetchRobots } from '../fetch/robots-fetch';
 import { parseRetryAfter } from '../lib/backoff';
 import { blockedTarget } from '../lib/ssrf';
@@ -41,6 +41,7 @@ export class ShardRun {
   readonly #abort = new AbortController();
   /** The SSRF guard of every request the run makes (pages, robots.txt, each redirect hop). */
   readonly #blocked: ((url: URL) => boolean) | undefined;
+  readonly #headers: Readonly<Record<string, string>>;
   #queue: WorkItem[] = [];
   /** Connections in use: a fetch holds one until its body is in (see fetchPage's onBodyRead). */
   #inflight = 0;
@@ -68,6 +69,7 @@ export class ShardRun {
   constructor(a: ShardAssignment, port: CoordinatorPort) {
     this.#a = a;
     this.#blocked = a.allowPrivate ? undefined : blockedTarget;
+    this.#headers = pageHeaders(a.userAgent);
     this.#port = port;
     this.#queue.push(...a.items);
     for (const { host, until } of a.holds) this.#holds.set(host, until);
@@ -228,7 +230,9 @@ export class ShardRun {
     };
     try {
       if (item.type === 'robots') {
-        const rules = await fetchRobots(item.url, a.timeoutMs, this.#abort.signal, this.#blocked);
+        const signal = this.#abort.signal;
+        const agent = this.#headers['user-agent'];
+        const rules = await fetchRobots(item.url, a.timeoutMs, signal, this.#blocked, agent);
         this.#outbox.push({ type: 'robots', hostId: item.hostId, rules });
       } else {
         const outcome = await fetchPage({
@@ -238,6 +242,7 @@ export class ShardRun {
           selectors: a.selectors,
           signal: this.#abort.signal,
           isBlocked: this.#blocked,
+          headers: this.#headers,
           onBodyRead: release,
         });
         if (!outcome.ok && outcome.retryAfter !== null) {

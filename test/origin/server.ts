@@ -28,9 +28,17 @@ export interface Origin {
 
 /**
  * 127.0.0.5 is the host whose robots.txt tests make fail (`/__robots/answer`): no other test
- * fetches from it, so what it answers never reaches another test's job.
+ * fetches from it, so what it answers never reaches another test's job. 127.0.0.6 is the host
+ * whose robots.txt User-Agent a test reads (`/__robots/agents`), likewise its own.
  */
-export const DEFAULT_HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'];
+export const DEFAULT_HOSTS = [
+  '127.0.0.1',
+  '127.0.0.2',
+  '127.0.0.3',
+  '127.0.0.4',
+  '127.0.0.5',
+  '127.0.0.6',
+];
 
 interface HostStats {
   requests: number;
@@ -46,6 +54,8 @@ interface TagStats {
   byHost: Map<string, HostStats>;
   paths: Map<string, number>;
   keys: Map<string, number>;
+  /** Requests per User-Agent header. */
+  agents: Map<string, number>;
   /** Epoch ms of the first request and of the last response end. */
   firstAt: number;
   lastEndAt: number;
@@ -92,6 +102,7 @@ function newTagStats(): TagStats {
     byHost: new Map(),
     paths: new Map(),
     keys: new Map(),
+    agents: new Map(),
     firstAt: 0,
     lastEndAt: 0,
     busyMs: 0,
@@ -249,6 +260,8 @@ class Counters {
   readonly tags = new Map<string, TagStats>();
   /** robots.txt requests per Host header (robots.txt has no tag to count it under). */
   readonly robotsRequests = new Map<string, number>();
+  /** The User-Agent of the last robots.txt request per Host header. */
+  readonly robotsAgents = new Map<string, string>();
   /** The status robots.txt answers per Host header, when a test set one (`/__robots/answer`). */
   readonly robotsStatus = new Map<string, number>();
 
@@ -291,6 +304,8 @@ class Counters {
     hs.inFlight++;
     hs.maxInFlight = Math.max(hs.maxInFlight, hs.inFlight);
     s.paths.set(url.pathname, (s.paths.get(url.pathname) ?? 0) + 1);
+    const agent = req.headers['user-agent'] ?? '';
+    s.agents.set(agent, (s.agents.get(agent) ?? 0) + 1);
     const key = url.searchParams.get('key');
     if (key !== null) s.keys.set(key, (s.keys.get(key) ?? 0) + 1);
     res.once('close', () => {
@@ -343,6 +358,7 @@ function statsRoute({ res, tag, counters }: Call): void {
     avgInFlight: s.lastEndAt > s.firstAt ? s.busyMs / (s.lastEndAt - s.firstAt) : 0,
     byHost,
     paths: Object.fromEntries(s.paths),
+    agents: Object.fromEntries(s.agents),
   };
   send(res, 200, 'application/json', JSON.stringify(body));
 }
@@ -407,6 +423,11 @@ function openRoute({ res, tag, counters }: Call): void {
 /** robots.txt requests per host (`{"127.0.0.4:PORT": n}`). */
 function robotsCountRoute({ res, counters }: Call): void {
   send(res, 200, 'application/json', JSON.stringify(Object.fromEntries(counters.robotsRequests)));
+}
+
+/** The User-Agent of the last robots.txt request per host (`{"127.0.0.4:PORT": "..."}`). */
+function robotsAgentsRoute({ res, counters }: Call): void {
+  send(res, 200, 'application/json', JSON.stringify(Object.fromEntries(counters.robotsAgents)));
 }
 
 /**
@@ -574,6 +595,7 @@ function flakyRoute({ res, url, tag, counters }: Call): void {
 function robotsRoute({ req, res, counters }: Call): void {
   const host = req.headers.host ?? '';
   counters.robotsRequests.set(host, (counters.robotsRequests.get(host) ?? 0) + 1);
+  counters.robotsAgents.set(host, req.headers['user-agent'] ?? '');
   const status = counters.robotsStatus.get(host);
   if (status !== undefined) {
     send(res, status, 'text/plain; charset=utf-8', `robots.txt answers ${status} here\n`);
@@ -601,6 +623,7 @@ const CONTROL_ROUTES = new Map<string, Handler>([
   ['/__open', openRoute],
   ['/__robots', robotsCountRoute],
   ['/__robots/answer', robotsAnswerRoute],
+  ['/__robots/agents', robotsAgentsRoute],
 ]);
 
 /** Counted routes by exact path. */

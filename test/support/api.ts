@@ -26,6 +26,7 @@ export interface OriginStats {
   aborted: number;
   byHost: Record<string, { requests: number; maxInFlight: number }>;
   paths: Record<string, number>;
+  agents: Record<string, number>;
 }
 
 /** The origin's counters for one tag. */

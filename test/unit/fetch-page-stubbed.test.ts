@@ -99,7 +99,7 @@ describe('fetchPage: a page that is read', () => {
     expect(calls[0]?.url).toBe(A);
     expect(calls[0]?.init.redirect).toBe('manual');
     expect(calls[0]?.init.headers).toEqual({
-      'user-agent': 'scrape-fanout/0.1 (+https://github.com/scrape-fanout)',
+      'user-agent': 'scrape-fanout/0.1.0',
       accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8',
     });
     expect(calls[0]?.init.signal).not.toBe(job.signal);

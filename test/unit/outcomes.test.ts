@@ -306,3 +306,24 @@ describe('applyOutcomes and writeSettled: one Result per URL', () => {
     expect(stats.toJSON().bytes).toBe(200);
   });
 });
+
+describe('applyOutcomes: what counts as an attempt', () => {
+  const blocked = (status: number | null): PageOutcome => ({
+    ...failure(0),
+    kind: 'blocked_target',
+    message: 'blocked target: http://10.0.0.1/',
+    status,
+  });
+
+  it('a target refused before any request is no attempt, even if its start was reported', () => {
+    const { store, attempt } = setUp(1, () => 0);
+    attempt(0, blocked(null), 1_000);
+    expect(store.results.get(0)).toMatchObject({ attempts: 0, error: { kind: 'blocked_target' } });
+  });
+
+  it('a redirect into blocked space is one: its first hop was fetched', () => {
+    const { store, attempt } = setUp(1, () => 0);
+    attempt(0, blocked(302), 1_000);
+    expect(store.results.get(0)).toMatchObject({ attempts: 1, status: 302 });
+  });
+});

@@ -94,7 +94,11 @@ describe('fetchRobots', () => {
     });
     expect(hops).toEqual([]);
     // A public host redirecting there: disallow all, and the private address is never asked.
-    expect(await fetchRobots(URL_, 5_000, job, blocked)).toEqual({ allow: [], disallow: ['/'] });
+    expect(await fetchRobots(URL_, 5_000, job, blocked)).toEqual({
+      allow: [],
+      disallow: ['/'],
+      unreachable: 'redirected to a blocked address',
+    });
     expect(hops).toEqual([URL_]);
   });
 
@@ -125,6 +129,7 @@ describe('fetchRobots', () => {
     expect(await fetchRobots(URL_, 5_000, new AbortController().signal)).toEqual({
       allow: [],
       disallow: ['/'],
+      unreachable: 'HTTP 503',
     });
     expect(down.state.cancelled).toBe(true);
   });
@@ -152,6 +157,7 @@ describe('fetchRobots', () => {
     expect(await fetchRobots(URL_, 5_000, new AbortController().signal)).toEqual({
       allow: [],
       disallow: ['/'],
+      unreachable: 'fetch failed',
     });
   });
 
@@ -166,6 +172,7 @@ describe('fetchRobots', () => {
     expect(await fetchRobots(URL_, 50, new AbortController().signal)).toEqual({
       allow: [],
       disallow: ['/'],
+      unreachable: 'timed out after 50 ms',
     });
     expect(Date.now() - started).toBeLessThan(2_000);
   });

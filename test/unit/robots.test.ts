@@ -236,7 +236,8 @@ describe('rulesForStatus', () => {
   it('disallows everything when robots.txt is unreachable (5xx, 429, network error)', () => {
     for (const status of [500, 502, 503, 504, 429, 0]) {
       const r = rulesForStatus(status);
-      expect(r).toEqual(rules([], ['/']));
+      const why = status === 0 ? 'no answer' : `HTTP ${status}`;
+      expect(r).toEqual({ ...rules([], ['/']), unreachable: why });
       expect(r !== 'fetch-body' && isAllowed(r, '/page')).toBe(false);
     }
   });

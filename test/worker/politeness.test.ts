@@ -45,6 +45,9 @@ describe('per-host throttling', () => {
   });
 });
 
+/** The message of a URL refused because its host's robots.txt could not be read. */
+const UNREACHABLE = /^robots\.txt unreachable \(.+\): nothing on this host is fetched$/;
+
 describe('robots.txt that cannot be read', () => {
   it('a host that refuses connections is disallowed: every URL gets kind robots, none is fetched', async () => {
     // Port 1 on loopback: nothing listens, so its robots.txt fetch fails to connect.
@@ -65,12 +68,13 @@ describe('robots.txt that cannot be read', () => {
         ok: false,
         status: null,
         attempts: 0,
-        error: { kind: 'robots', message: 'disallowed by robots.txt' },
+        error: { kind: 'robots', message: expect.stringMatching(UNREACHABLE) },
       });
     }
     const stored = await runInDurableObject(env.JOB_COORDINATOR.getByName(job.id), (_o, state) =>
       state.storage.sql.exec<{ robots: string }>('SELECT robots FROM hosts').toArray(),
     );
-    expect(stored.map((h) => JSON.parse(h.robots))).toEqual([{ allow: [], disallow: ['/'] }]);
+    const rules = stored.map((h) => JSON.parse(h.robots));
+    expect(rules).toEqual([{ allow: [], disallow: ['/'], unreachable: expect.any(String) }]);
   });
 });

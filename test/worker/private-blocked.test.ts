@@ -28,11 +28,11 @@ describe('a deployment that blocks private targets', () => {
     const results = await allResults(job.id);
     expect(results.map((r) => r.url).sort()).toEqual([...urls].sort());
     for (const r of results) {
-      // Final at once (not retried), and refused before any connection: no status.
+      // Final at once (not retried), and refused before any request: no status, no attempt.
       expect(r).toMatchObject({
         ok: false,
         status: null,
-        attempts: 1,
+        attempts: 0,
         error: { kind: 'blocked_target' },
       });
       expect(r.error?.message).toMatch(/^blocked target: http:\/\//);
