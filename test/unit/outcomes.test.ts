@@ -309,7 +309,7 @@ describe('applyOutcomes and writeSettled: one Result per URL', () => {
 
 describe('applyOutcomes: what counts as an attempt', () => {
   const blocked = (status: number | null): PageOutcome => ({
-    ...failure(0),
+    ...(failure(0) as Extract<PageOutcome, { ok: false }>),
     kind: 'blocked_target',
     message: 'blocked target: http://10.0.0.1/',
     status,
