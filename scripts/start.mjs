@@ -2,11 +2,13 @@
 // `npm start`: the API on http://127.0.0.1:$PORT (default 8787) through `wrangler dev`, with
 // local state persisted in .wrangler/state. Local-only defaults: API_TOKEN=dev-token and
 // ALLOW_PRIVATE_TARGETS=true (so a local origin can be scraped), unless .dev.vars sets them.
-// Extra arguments go to wrangler: `npm start -- --var NAME:value`.
+// Extra arguments go to wrangler: `npm start -- --var NAME:value`. Due schedules start their
+// jobs by themselves: a ticker fires the cron trigger every minute (scripts/lib/local-cron.mjs).
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startLocalCron } from './lib/local-cron.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const port = process.env.PORT || '8787';
@@ -35,6 +37,8 @@ const args = [
   '--port',
   port,
   '--show-interactive-dev-session=false',
+  // Keeps GET /__scheduled?cron=... working for firing a tick by hand.
+  '--test-scheduled',
   ...varArgs,
   ...process.argv.slice(2),
 ];
@@ -52,3 +56,6 @@ for (const sig of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
   process.on(sig, () => child.kill(sig));
 }
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+// Cloudflare fires the cron trigger of wrangler.toml every minute; wrangler dev does not, so
+// this does (SCRAPE_FANOUT_LOCAL_CRON=off turns it off).
+if (process.env.SCRAPE_FANOUT_LOCAL_CRON !== 'off') startLocalCron(`http://127.0.0.1:${port}`);
