@@ -3,33 +3,20 @@
 // Exit codes: 0 done (job completed), 1 the job ended failed/cancelled/timed_out, 2 an error
 // (usage, API error, API unreachable), 130 interrupted.
 import { parseArgs } from 'node:util';
-import { ApiError, Client, NetworkError } from './lib/api.mjs';
+import { ApiError, NetworkError } from './lib/api.mjs';
+import { clientFrom, err, expectPositionals, GLOBAL, GLOBAL_HELP, out } from './lib/command.mjs';
 import { shortLine, summary } from './lib/format.mjs';
 import { copyBody, downloadTo, StreamBroken } from './lib/io.mjs';
 import { JOB_OPTIONS, jobBody, UsageError } from './lib/job-options.mjs';
+import { keys } from './lib/key-commands.mjs';
 import { watchJob } from './lib/progress.mjs';
 import { readUrlSource } from './lib/urls.mjs';
 
+/** @typedef {import('./lib/api.mjs').Client} Client */
 /** @typedef {import('./lib/api.mjs').JobView} JobView */
 
-const DEFAULT_API = 'http://127.0.0.1:8787';
 /** Whole-file downloads start over after a broken stream, at most this many times in all. */
 const DOWNLOAD_ATTEMPTS = 3;
-
-const GLOBAL = /** @type {const} */ ({
-  api: { type: 'string' },
-  token: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-});
-
-const GLOBAL_HELP = `Connection (every command):
-  --api URL        API base URL (env SCRAPE_FANOUT_URL, default ${DEFAULT_API})
-  --token TOKEN    bearer token (env SCRAPE_FANOUT_TOKEN, default dev-token)
-  -h, --help       this help
-
-Exit codes: 0 ok / job completed, 1 job failed, cancelled or timed out,
-            2 usage, API or connection error, 130 interrupted.
-`;
 
 const HELP = {
   main: `Usage: scrape-fanout <command> [options]
@@ -41,7 +28,9 @@ Commands:
   attempts ID        the job's retried and lost attempts as NDJSON
   watch ID           follow a running job with a progress bar
   cancel ID          cancel a job
+  purge ID           cancel a job if it runs and delete all of its data now
   deadline ID MS     move a job's deadline to MS milliseconds after its creation
+  keys create NAME   create an API key (admin token only); also: keys list, keys delete ID
 
 Run \`scrape-fanout <command> --help\` for a command's options.
 
@@ -101,37 +90,18 @@ ${GLOBAL_HELP}`,
 Cancels a job (idempotent; in-flight fetches are aborted). Prints one line, or the job JSON.
 
 ${GLOBAL_HELP}`,
+  purge: `Usage: scrape-fanout purge ID
+
+Cancels the job if it runs and deletes all of its data now (URLs, Results, attempts, its
+place in the job list): afterwards every request for it answers 404. Prints \`purged ID\`.
+
+${GLOBAL_HELP}`,
   deadline: `Usage: scrape-fanout deadline ID MS [--json]
 
 Moves the job's deadline to MS milliseconds after its creation.
 
 ${GLOBAL_HELP}`,
 };
-
-/**
- * @param {{ api?: string, token?: string }} values
- */
-function clientFrom(values) {
-  return new Client({
-    baseUrl: values.api ?? process.env.SCRAPE_FANOUT_URL ?? DEFAULT_API,
-    token: values.token ?? process.env.SCRAPE_FANOUT_TOKEN ?? 'dev-token',
-  });
-}
-
-/**
- * @param {string[]} positionals
- * @param {number} n
- * @param {string} usage
- */
-function expectPositionals(positionals, n, usage) {
-  if (positionals.length !== n) throw new UsageError(`expected ${usage}`);
-  return positionals;
-}
-
-/** @param {string} line */
-const out = (line) => process.stdout.write(`${line}\n`);
-/** @param {string} line */
-const err = (line) => process.stderr.write(`${line}\n`);
 
 /** @param {JobView} view */
 const exitFor = (view) => (view.status === 'completed' ? 0 : 1);
@@ -304,6 +274,16 @@ async function cancel(args) {
 }
 
 /** @param {string[]} args */
+async function purge(args) {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: GLOBAL });
+  if (values.help) return help('purge');
+  const [id] = expectPositionals(positionals, 1, 'a job ID');
+  const purged = await clientFrom(values).purge(id);
+  out(`purged ${purged.id}`);
+  return 0;
+}
+
+/** @param {string[]} args */
 async function deadline(args) {
   const { values, positionals } = parseArgs({
     args,
@@ -328,7 +308,7 @@ function help(name) {
 }
 
 /** @type {Record<string, (args: string[]) => Promise<number>>} */
-const COMMANDS = { submit, status, results, attempts, watch, cancel, deadline };
+const COMMANDS = { submit, status, results, attempts, watch, cancel, purge, deadline, keys };
 
 /** @param {string[]} argv */
 async function main(argv) {
@@ -358,6 +338,8 @@ function report(e) {
       for (const d of e.details.slice(0, 10)) err(`  ${d?.path ?? ''}: ${d?.message ?? ''}`);
     }
     if (e.status === 401) err('hint: check --token or SCRAPE_FANOUT_TOKEN');
+    if (e.status === 403) err("hint: this takes the admin token (API_TOKEN), not an API key's");
+    if (e.status === 429 && e.retryAfter !== null) err(`hint: retry in ${e.retryAfter} s`);
     return 2;
   }
   if (e instanceof NetworkError) {

@@ -1,82 +1,43 @@
 import { DurableObject } from 'cloudflare:workers';
 import { createJob } from '../src/jobs/create-job';
 import { firstIssueMessage, jobLimits, parseJob } from '../src/jobs/schema';
-import { ADMIN_OWNER } from '../src/keys/types';
+import { TERMINAL_STATUSES } from '../src/jobs/types';
 import { latestRunAtOrBefore, nextRunAfter } from '../src/lib/cron';
+import { mapBounded } from '../src/lib/map-bounded';
 import { scheduledJobId } from '../src/lib/schedule-ids';
 import { Sql } from '../src/lib/sql';
+import { SCHEDULER_MIGRATIONS } from '../src/schedules/migrations';
+import {
+  iso,
+  type PendingRun,
+  type RunRow,
+  SCHEDULE_COLUMNS,
+  type ScheduleRow,
+  toRun,
+  toView,
+} from '../src/schedules/rows';
 import type {
+  CreatedSchedule,
   NewSchedule,
   RunStatus,
   ScheduleDetail,
-  ScheduleRun,
   ScheduleView,
   TickReport,
 } from '../src/schedules/types';
 
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE schedules (
-     id TEXT PRIMARY KEY,
-     name TEXT NOT NULL,
-     cron TEXT NOT NULL,
-     job TEXT NOT NULL,
-     job_hash TEXT NOT NULL,
-     created_at INTEGER NOT NULL,
-     next_run_at INTEGER
-   );
-   CREATE INDEX schedules_due ON schedules (next_run_at);
-   CREATE INDEX schedules_newest ON schedules (created_at DESC, id DESC);
-   CREATE TABLE runs (
-     schedule_id TEXT NOT NULL,
-     due_at INTEGER NOT NULL,
-     status TEXT NOT NULL,
-     job_id TEXT,
-     attempts INTEGER NOT NULL DEFAULT 0,
-     started_at INTEGER,
-     error TEXT,
-     PRIMARY KEY (schedule_id, due_at)
-   );
-   CREATE INDEX runs_pending ON runs (status, due_at);`,
-];
-
 /** Runs kept per schedule (newest due times); older ones are pruned as new ones settle. */
 export const RUNS_KEPT = 20;
-/** Job starts one tick attempts at most: each is two RPCs, and a tick must stay bounded. */
+/**
+ * Job starts one tick attempts at most: each is up to three RPCs (the previous job's status, the
+ * job's creation, its listing), and a tick must stay bounded.
+ */
 const MAX_STARTS_PER_TICK = 50;
 /** Starts in flight at once within a tick. */
 const START_CONCURRENCY = 6;
 /** A start that throws (not one that is refused) is retried on later ticks this many times. */
 const MAX_START_ATTEMPTS = 3;
 
-interface ScheduleRow extends Record<string, SqlStorageValue> {
-  id: string;
-  name: string;
-  cron: string;
-  created_at: number;
-  next_run_at: number | null;
-}
-
-interface RunRow extends Record<string, SqlStorageValue> {
-  schedule_id: string;
-  due_at: number;
-  status: string;
-  job_id: string | null;
-  attempts: number;
-  started_at: number | null;
-  error: string | null;
-}
-
-interface PendingRun extends Record<string, SqlStorageValue> {
-  schedule_id: string;
-  due_at: number;
-  attempts: number;
-  job: string;
-  job_hash: string;
-}
-
 type Outcome = TickReport['runs'][number];
-
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /**
  * Every schedule and its recent runs (one instance, "all"). The worker's cron trigger calls
@@ -92,16 +53,29 @@ export class Scheduler extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#sql = new Sql(ctx.storage.sql);
-    void ctx.blockConcurrencyWhile(async () => this.#sql.migrate(MIGRATIONS));
+    void ctx.blockConcurrencyWhile(async () => this.#sql.migrate(SCHEDULER_MIGRATIONS));
   }
 
-  /** Stores a validated schedule; its first due time is the first run strictly after creation. */
-  async create(input: NewSchedule): Promise<ScheduleView> {
+  /**
+   * Stores a validated schedule; its first due time is the first run strictly after creation.
+   * Refused when `cap` is given and the owner holds that many schedules already: counting and
+   * inserting are one synchronous step, so concurrent creations cannot pass the cap together.
+   */
+  async create(input: NewSchedule, cap: number | null): Promise<CreatedSchedule> {
+    if (cap !== null) {
+      const held =
+        this.#sql.one<{ n: number }>(
+          'SELECT count(*) AS n FROM schedules WHERE owner = ?',
+          input.owner,
+        )?.n ?? 0;
+      if (held >= cap) return { ok: false, held };
+    }
     const next = nextRunAfter(input.cron, input.createdAt);
     this.#sql.run(
-      `INSERT INTO schedules (id, name, cron, job, job_hash, created_at, next_run_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO schedules (id, owner, name, cron, job, job_hash, created_at, next_run_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       input.id,
+      input.owner,
       input.name,
       input.cron,
       input.jobText,
@@ -109,44 +83,56 @@ export class Scheduler extends DurableObject<Env> {
       input.createdAt,
       next,
     );
-    return {
+    const view: ScheduleView = {
       id: input.id,
+      owner: input.owner,
       name: input.name,
       cron: input.cron,
       createdAt: new Date(input.createdAt).toISOString(),
       nextRunAt: iso(next),
     };
+    return { ok: true, view };
   }
 
-  /** A page of schedules, newest first, strictly after the (createdAt, id) position given. */
+  /**
+   * A page of schedules, newest first, strictly after the (createdAt, id) position given: all
+   * of them (no owner: the admin) or one owner's.
+   */
   async list(
     limit: number,
     after: { createdAt: number; id: string } | null,
+    owner?: string,
   ): Promise<ScheduleView[]> {
-    const cols = 'id, name, cron, created_at, next_run_at';
-    const rows = after
-      ? this.#sql.all<ScheduleRow>(
-          `SELECT ${cols} FROM schedules
-           WHERE created_at < ?1 OR (created_at = ?1 AND id < ?2)
-           ORDER BY created_at DESC, id DESC LIMIT ?3`,
-          after.createdAt,
-          after.id,
-          limit,
-        )
-      : this.#sql.all<ScheduleRow>(
-          `SELECT ${cols} FROM schedules ORDER BY created_at DESC, id DESC LIMIT ?`,
-          limit,
-        );
+    const where: string[] = [];
+    const params: Array<string | number> = [];
+    if (owner !== undefined) {
+      where.push('owner = ?');
+      params.push(owner);
+    }
+    if (after) {
+      where.push('(created_at < ? OR (created_at = ? AND id < ?))');
+      params.push(after.createdAt, after.createdAt, after.id);
+    }
+    const rows = this.#sql.all<ScheduleRow>(
+      `SELECT ${SCHEDULE_COLUMNS} FROM schedules
+       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY created_at DESC, id DESC LIMIT ?`,
+      ...params,
+      limit,
+    );
     return rows.map(toView);
   }
 
-  /** One schedule with its job and its recent runs (newest first); null when there is none. */
-  async get(id: string): Promise<ScheduleDetail | null> {
+  /**
+   * One schedule with its job and its recent runs (newest first); null when there is none, or
+   * when `owner` is given and does not own it.
+   */
+  async get(id: string, owner?: string): Promise<ScheduleDetail | null> {
     const row = this.#sql.one<ScheduleRow & { job: string }>(
-      'SELECT id, name, cron, created_at, next_run_at, job FROM schedules WHERE id = ?',
+      `SELECT ${SCHEDULE_COLUMNS}, job FROM schedules WHERE id = ?`,
       id,
     );
-    if (!row) return null;
+    if (!row || (owner !== undefined && row.owner !== owner)) return null;
     const runs = this.#sql.all<RunRow>(
       'SELECT * FROM runs WHERE schedule_id = ? ORDER BY due_at DESC LIMIT ?',
       id,
@@ -156,16 +142,18 @@ export class Scheduler extends DurableObject<Env> {
   }
 
   /**
-   * Deletes a schedule and its run history; false when there was none. Jobs it already started
-   * are left alone.
+   * Deletes a schedule and its run history; false when there was none (or `owner` is given and
+   * does not own it). Jobs it already started are left alone.
    */
-  async remove(id: string): Promise<boolean> {
+  async remove(id: string, owner?: string): Promise<boolean> {
     const gone = this.#sql.all<{ id: string }>(
-      'DELETE FROM schedules WHERE id = ? RETURNING id',
+      'DELETE FROM schedules WHERE id = ?1 AND (?2 IS NULL OR owner = ?2) RETURNING id',
       id,
+      owner ?? null,
     );
+    if (gone.length === 0) return false;
     this.#sql.run('DELETE FROM runs WHERE schedule_id = ?', id);
-    return gone.length > 0;
+    return true;
   }
 
   /**
@@ -173,15 +161,19 @@ export class Scheduler extends DurableObject<Env> {
    * due times (the worker was down, triggers were lost) runs once, for the latest of them, and
    * then waits for its next due time after `now`. Also retries runs left pending by an earlier
    * tick that crashed or failed transiently. Safe to call twice for the same minute, also
-   * concurrently: the second call finds nothing left to claim.
+   * concurrently: the second call finds nothing left to claim. A schedule has one run starting
+   * at a time, its earliest pending one: a later run is judged by the job an earlier one starts.
    */
   async tick(now: number): Promise<TickReport> {
     this.ctx.storage.transactionSync(() => this.#claimDue(now));
     const pending = this.#sql
       .all<PendingRun>(
-        `SELECT r.schedule_id, r.due_at, r.attempts, s.job, s.job_hash
+        `SELECT r.schedule_id, r.due_at, r.attempts, s.job, s.job_hash, s.owner, s.last_job_id
          FROM runs r JOIN schedules s ON s.id = r.schedule_id
-         WHERE r.status = 'pending' ORDER BY r.due_at LIMIT ?`,
+         WHERE r.status = 'pending' AND NOT EXISTS (
+           SELECT 1 FROM runs e WHERE e.schedule_id = r.schedule_id AND e.status = 'pending'
+             AND e.due_at < r.due_at)
+         ORDER BY r.due_at LIMIT ?`,
         MAX_STARTS_PER_TICK + this.#starting.size,
       )
       .filter((r) => !this.#starting.has(runKey(r.schedule_id, r.due_at)))
@@ -221,10 +213,15 @@ export class Scheduler extends DurableObject<Env> {
     }
   }
 
-  /** Creates the job of one claimed run and records how that went. */
+  /**
+   * Creates the job of one claimed run, owned by the schedule's owner, and records how that
+   * went; skips the run while the job of the schedule's previous started run has not ended.
+   */
   async #start(run: PendingRun): Promise<Outcome> {
     const key = runKey(run.schedule_id, run.due_at);
     try {
+      const busy = await this.#unended(run.last_job_id);
+      if (busy) return this.#record(run, 'skipped', null, run.attempts + 1, busy);
       const jobId = await scheduledJobId(run.schedule_id, run.due_at);
       // Validated again: MAX_URLS_PER_JOB or the job rules may have changed since it was saved.
       const parsed = parseJob(JSON.parse(run.job), jobLimits(this.env));
@@ -234,7 +231,7 @@ export class Scheduler extends DurableObject<Env> {
       }
       const created = await createJob(this.env, {
         id: jobId,
-        owner: ADMIN_OWNER,
+        owner: run.owner,
         spec: parsed.spec,
         urls: parsed.urls,
         norms: parsed.norms,
@@ -253,6 +250,18 @@ export class Scheduler extends DurableObject<Env> {
     } finally {
       this.#starting.delete(key);
     }
+  }
+
+  /**
+   * Why a run must not start: the schedule's previous job has not ended (overlapping runs of one
+   * schedule fill storage fastest). Null when it has ended or is gone (purged, or past
+   * retention).
+   */
+  async #unended(lastJobId: string | null): Promise<string | null> {
+    if (lastJobId === null) return null;
+    const view = await this.env.JOB_COORDINATOR.getByName(lastJobId).view();
+    if (!view || TERMINAL_STATUSES.includes(view.status)) return null;
+    return `the previous run's job ${lastJobId} is still ${view.status}`;
   }
 
   #record(
@@ -274,6 +283,9 @@ export class Scheduler extends DurableObject<Env> {
         run.schedule_id,
         run.due_at,
       );
+      if (jobId !== null) {
+        this.#sql.run('UPDATE schedules SET last_job_id = ? WHERE id = ?', jobId, run.schedule_id);
+      }
       this.#sql.run(
         `DELETE FROM runs WHERE schedule_id = ?1 AND due_at NOT IN
            (SELECT due_at FROM runs WHERE schedule_id = ?1 ORDER BY due_at DESC LIMIT ?2)`,
@@ -293,43 +305,4 @@ export class Scheduler extends DurableObject<Env> {
 
 function runKey(scheduleId: string, dueAt: number): string {
   return `${scheduleId}@${dueAt}`;
-}
-
-function toView(row: ScheduleRow): ScheduleView {
-  return {
-    id: row.id,
-    name: row.name,
-    cron: row.cron,
-    createdAt: new Date(row.created_at).toISOString(),
-    nextRunAt: iso(row.next_run_at),
-  };
-}
-
-function toRun(row: RunRow): ScheduleRun {
-  return {
-    dueAt: new Date(row.due_at).toISOString(),
-    status: row.status as RunStatus,
-    jobId: row.job_id,
-    startedAt: iso(row.started_at),
-    attempts: row.attempts,
-    error: row.error,
-  };
-}
-
-/** Maps items through `fn` with at most `limit` calls in flight, keeping the input order. */
-async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

@@ -5,11 +5,15 @@
  * @typedef {{ total: number, queued: number, inFlight: number, retrying: number,
  *   succeeded: number, failed: number, cancelled: number }} JobCounts
  * @typedef {'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out'} JobStatus
- * @typedef {{ id: string, status: JobStatus, mode: string, createdAt: string,
+ * @typedef {{ id: string, owner: string, status: JobStatus, mode: string, createdAt: string,
  *   startedAt: string | null, finishedAt: string | null, deadlineAt: string | null,
  *   counts: JobCounts, stats: { p50Ms: number | null, p95Ms: number | null, bytes: number },
  *   ratePerSec?: number }} JobView
  * @typedef {{ id: string, status: JobStatus, accepted: number, duplicates: number }} Submitted
+ * @typedef {{ id: string, name: string, maxActiveJobs: number, maxConcurrency: number,
+ *   createdAt: string }} KeyView
+ * @typedef {KeyView & { token: string }} NewKey
+ * @typedef {{ name: string, maxActiveJobs?: number, maxConcurrency?: number }} KeyBody
  */
 
 export const TERMINAL = ['completed', 'failed', 'cancelled', 'timed_out'];
@@ -22,12 +26,14 @@ export class ApiError extends Error {
    * @param {string} code
    * @param {string} message
    * @param {unknown} [details]
+   * @param {number | null} [retryAfter] seconds, from a Retry-After header
    */
-  constructor(status, code, message, details) {
+  constructor(status, code, message, details, retryAfter = null) {
     super(message);
     this.status = status;
     this.code = code;
     this.details = details;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -59,11 +65,13 @@ function describeCause(err) {
  */
 export async function errorFrom(res) {
   const text = await res.text().catch(() => '');
+  const retry = res.headers.get('retry-after');
+  const retryAfter = retry !== null && /^\d{1,9}$/.test(retry) ? Number(retry) : null;
   try {
     const body = JSON.parse(text);
     const e = body?.error;
     if (e && typeof e.code === 'string') {
-      return new ApiError(res.status, e.code, String(e.message ?? ''), e.details);
+      return new ApiError(res.status, e.code, String(e.message ?? ''), e.details, retryAfter);
     }
   } catch {
     // not JSON: fall through
@@ -141,6 +149,34 @@ export class Client {
   /** @param {string} id @returns {Promise<JobView>} */
   cancel(id) {
     return this.json('DELETE', jobPath(id));
+  }
+
+  /**
+   * Cancels the job if it runs and deletes all of its data.
+   * @param {string} id @returns {Promise<{ id: string, purged: true }>}
+   */
+  purge(id) {
+    return this.json('DELETE', `${jobPath(id)}?purge=true`);
+  }
+
+  /** @param {KeyBody} body @returns {Promise<NewKey>} */
+  createKey(body) {
+    return this.json('POST', '/v1/keys', { body });
+  }
+
+  /**
+   * One page of API keys, newest first.
+   * @param {string | null} cursor
+   * @returns {Promise<{ items: KeyView[], nextCursor: string | null }>}
+   */
+  keys(cursor) {
+    const query = cursor ? `?limit=100&cursor=${encodeURIComponent(cursor)}` : '?limit=100';
+    return this.json('GET', `/v1/keys${query}`);
+  }
+
+  /** @param {string} id @returns {Promise<{ id: string, deleted: true }>} */
+  deleteKey(id) {
+    return this.json('DELETE', `/v1/keys/${encodeURIComponent(id)}`);
   }
 
   /** @param {string} id @param {number} deadlineMs @returns {Promise<JobView>} */

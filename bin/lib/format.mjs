@@ -1,6 +1,7 @@
-// Human-readable renderings of a job view (pure; used by status --short, watch and submit).
+// Human-readable renderings of job views (status --short, watch, submit) and API keys (keys).
 
 /** @typedef {import('./api.mjs').JobView} JobView */
+/** @typedef {import('./api.mjs').KeyView} KeyView */
 
 /**
  * How many URLs of the job have their Result: succeeded, failed or cancelled.
@@ -75,4 +76,44 @@ export function summary(view) {
     `job ${view.id} ${view.status}${took}: ${c.succeeded} ok, ${c.failed} failed, ${c.cancelled} cancelled of ${c.total}` +
     ` (p50 ${formatMs(s.p50Ms)}, p95 ${formatMs(s.p95Ms)}, ${formatBytes(s.bytes)})`
   );
+}
+
+/**
+ * Text from the API shown on one line: control characters (a newline in a key's name) become
+ * spaces.
+ * @param {string} text
+ */
+function oneLine(text) {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the target
+  return text.replace(/[\u0000-\u001f\u007f]/g, ' ');
+}
+
+/**
+ * API keys as an aligned table with a header: id, name, limits, creation time.
+ * @param {KeyView[]} keys
+ * @returns {string[]}
+ */
+export function keyTable(keys) {
+  const rows = [
+    ['ID', 'NAME', 'MAX ACTIVE JOBS', 'MAX CONCURRENCY', 'CREATED'],
+    ...keys.map((k) => [
+      k.id,
+      oneLine(k.name),
+      String(k.maxActiveJobs),
+      String(k.maxConcurrency),
+      k.createdAt,
+    ]),
+  ];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) =>
+    r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  '),
+  );
+}
+
+/**
+ * A new key in one line: `key_... "name": maxActiveJobs 5, maxConcurrency 200`.
+ * @param {KeyView} key
+ */
+export function keyLine(key) {
+  return `${key.id} "${oneLine(key.name)}": maxActiveJobs ${key.maxActiveJobs}, maxConcurrency ${key.maxConcurrency}`;
 }

@@ -8,8 +8,18 @@ import { parseCron } from '../lib/cron';
  */
 export const MAX_SCHEDULE_JOB_BYTES = 1_000_000;
 const MAX_NAME = 200;
+/** MAX_SCHEDULES_PER_KEY when the environment does not set it (or sets nonsense). */
+const DEFAULT_SCHEDULES_PER_KEY = 100;
 
-const shape = z.strictObject({
+/** Schedules one API key may hold, from MAX_SCHEDULES_PER_KEY (0: none). */
+export function schedulesPerKey(raw: string | undefined): number {
+  const n = Number(raw);
+  return raw !== undefined && raw.trim() !== '' && Number.isInteger(n) && n >= 0
+    ? n
+    : DEFAULT_SCHEDULES_PER_KEY;
+}
+
+export const shape = z.strictObject({
   name: z.string().trim().min(1, 'must not be empty').max(MAX_NAME),
   cron: z.string(),
   // Checked below by parseJob (a missing job too), so its issues carry job.<field> paths.
@@ -22,9 +32,14 @@ type ParsedSchedule =
 
 /**
  * Validates a POST /v1/schedules body: `name`, a standard 5-field `cron` (UTC) and a `job` that
- * POST /v1/jobs would accept (the same `parseJob`, its issues named `job.<field>`).
+ * POST /v1/jobs would accept (the same `parseJob`, its issues named `job.<field>`) from a caller
+ * whose jobs may ask at most `maxConcurrency`.
  */
-export function parseSchedule(body: unknown, limits: JobLimits): ParsedSchedule {
+export function parseSchedule(
+  body: unknown,
+  limits: JobLimits,
+  maxConcurrency = Number.POSITIVE_INFINITY,
+): ParsedSchedule {
   const notObject = notAnObject(body);
   if (notObject) return { ok: false, issues: [notObject] };
   const parsed = shape.safeParse(body);
@@ -46,6 +61,10 @@ export function parseSchedule(body: unknown, limits: JobLimits): ParsedSchedule 
       const bytes = new TextEncoder().encode(jobText).byteLength;
       if (bytes > MAX_SCHEDULE_JOB_BYTES) {
         issues.push({ path: 'job', message: `at most ${MAX_SCHEDULE_JOB_BYTES} bytes of JSON` });
+      }
+      if (job.spec.concurrency > maxConcurrency) {
+        const message = `at most ${maxConcurrency} for this API key (its maxConcurrency)`;
+        issues.push({ path: 'job.concurrency', message });
       }
     } else {
       for (const i of job.issues) {

@@ -1,11 +1,14 @@
-/** What a schedule's run came to: `pending` until its job exists (or it gave up). */
-export type RunStatus = 'pending' | 'started' | 'failed';
+/**
+ * What a schedule's run came to: `pending` until its job exists (or it gave up); `skipped` when
+ * the job of the schedule's previous started run had not ended, so no job was started.
+ */
+export type RunStatus = 'pending' | 'started' | 'failed' | 'skipped';
 
 /** One due time of a schedule and the job it started, as the API shows it. */
 export interface ScheduleRun {
   dueAt: string;
   status: RunStatus;
-  /** The started job; null while pending and when the run failed before a job existed. */
+  /** The started job; null while pending, when skipped, and when it failed before one existed. */
   jobId: string | null;
   startedAt: string | null;
   attempts: number;
@@ -15,6 +18,8 @@ export interface ScheduleRun {
 /** A schedule as listed by GET /v1/schedules. */
 export interface ScheduleView {
   id: string;
+  /** "admin" or the id of the API key that created it: the owner of the jobs it starts. */
+  owner: string;
   name: string;
   cron: string;
   createdAt: string;
@@ -42,6 +47,7 @@ export interface TickReport {
 /** The input of Scheduler.create: a validated schedule. */
 export interface NewSchedule {
   id: string;
+  owner: string;
   name: string;
   cron: string;
   jobText: string;
@@ -49,3 +55,6 @@ export interface NewSchedule {
   jobHash: string;
   createdAt: number;
 }
+
+/** What Scheduler.create answers: the schedule, or the owner's count when it is at its cap. */
+export type CreatedSchedule = { ok: true; view: ScheduleView } | { ok: false; held: number };

@@ -3,6 +3,8 @@ import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RUNS_KEPT } from '../../durable-objects/scheduler';
+import { Sql } from '../../src/lib/sql';
+import { SCHEDULER_MIGRATIONS } from '../../src/schedules/migrations';
 import { api, origin, originStats, tag, waitForJob } from '../support/api';
 import {
   created,
@@ -156,5 +158,98 @@ describe('the cron trigger starts due schedules', () => {
     const report = await scheduler().tick(due + MINUTE);
     expect(report.runs.filter((r) => r.scheduleId === s.id)).toEqual([]);
     expect((await waitForJob(jobId)).status).toBe('completed');
+  });
+});
+
+describe('a schedule never has two jobs running', () => {
+  it(`keeps skipping while the previous job runs, after ${RUNS_KEPT} skips pruned its run`, async () => {
+    const t = tag('long');
+    const s = await createSchedule({
+      name: 'long',
+      cron: '* * * * *',
+      job: { urls: [origin(`/gate?tag=${t}`)] },
+    });
+    const due = Date.parse(s.nextRunAt ?? '');
+    const first = (await scheduler().tick(due)).runs.find((r) => r.scheduleId === s.id);
+    expect(first?.status).toBe('started');
+    for (let i = 1; i <= RUNS_KEPT + 1; i++) await scheduler().tick(due + i * MINUTE);
+    const shown = await getSchedule(s.id);
+    // The started run fell out of the history; the job it started still holds the schedule.
+    expect(shown.runs).toHaveLength(RUNS_KEPT);
+    expect(new Set(shown.runs.map((r) => r.status))).toEqual(new Set(['skipped']));
+    expect((await originStats(t)).requests).toBe(1);
+    await fetch(origin(`/__open?tag=${t}`));
+    expect((await waitForJob(first?.jobId ?? '')).status).toBe('completed');
+    const next = await scheduler().tick(due + (RUNS_KEPT + 2) * MINUTE);
+    const run = next.runs.find((r) => r.scheduleId === s.id);
+    expect(run?.status).toBe('started');
+    await waitForJob(run?.jobId ?? '');
+  });
+
+  it('starts one run of a schedule per tick: a later pending run waits and is judged by its job', async () => {
+    const t = tag('two-pending');
+    const s = await createSchedule({
+      name: 'two pending',
+      cron: '* * * * *',
+      job: { urls: [origin(`/gate?tag=${t}`)] },
+    });
+    const due = Date.parse(s.nextRunAt ?? '');
+    // A run of the minute before, left pending by a failed start, is retried with this one.
+    await runInDurableObject(scheduler(), (_o, state) => {
+      state.storage.sql.exec(
+        "INSERT INTO runs (schedule_id, due_at, status, attempts) VALUES (?, ?, 'pending', 1)",
+        s.id,
+        due - MINUTE,
+      );
+    });
+    const report = await scheduler().tick(due);
+    const mine = report.runs.filter((r) => r.scheduleId === s.id);
+    expect(mine.map((r) => [r.dueAt, r.status])).toEqual([
+      [new Date(due - MINUTE).toISOString(), 'started'],
+    ]);
+    const later = await scheduler().tick(due + 1_000);
+    expect(later.runs.filter((r) => r.scheduleId === s.id).map((r) => [r.dueAt, r.status])).toEqual(
+      [[new Date(due).toISOString(), 'skipped']],
+    );
+    expect((await originStats(t)).requests).toBe(1);
+    await fetch(origin(`/__open?tag=${t}`));
+    await waitForJob(mine[0]?.jobId ?? '');
+  });
+});
+
+describe('the migration that gives schedules an owner', () => {
+  it('makes existing schedules the admin’s and remembers the job of each one’s latest start', async () => {
+    const fresh = env.SCHEDULER.getByName(`migration-${crypto.randomUUID()}`);
+    const rows = await runInDurableObject(fresh, (_o, state) => {
+      const raw = state.storage.sql;
+      // Back to the database as the first migration left it.
+      raw.exec('DROP TABLE schedules; DROP TABLE runs; DELETE FROM _migrations;');
+      const sql = new Sql(raw);
+      sql.migrate(SCHEDULER_MIGRATIONS.slice(0, 1));
+      for (const id of ['s1', 's2']) {
+        raw.exec(
+          "INSERT INTO schedules (id, name, cron, job, job_hash, created_at) VALUES (?, 'n', '* * * * *', '{}', '', 0)",
+          id,
+        );
+      }
+      const runs: [string, number, string, string | null][] = [
+        ['s1', 1, 'started', 'kolder'],
+        ['s1', 2, 'started', 'klatest'],
+        ['s1', 3, 'failed', null],
+        ['s2', 1, 'failed', null],
+      ];
+      for (const run of runs) {
+        raw.exec(
+          'INSERT INTO runs (schedule_id, due_at, status, job_id) VALUES (?, ?, ?, ?)',
+          ...run,
+        );
+      }
+      sql.migrate(SCHEDULER_MIGRATIONS);
+      return raw.exec('SELECT id, owner, last_job_id FROM schedules ORDER BY id').toArray();
+    });
+    expect(rows).toEqual([
+      { id: 's1', owner: 'admin', last_job_id: 'klatest' },
+      { id: 's2', owner: 'admin', last_job_id: null },
+    ]);
   });
 });

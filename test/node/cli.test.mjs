@@ -60,12 +60,28 @@ const server = http.createServer((req, res) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (req.headers.authorization !== 'Bearer t0k') {
+    // `t0k` is the admin; `sfk_key` an API key, which may not manage keys.
+    const admin = req.headers.authorization === 'Bearer t0k';
+    if (!admin && req.headers.authorization !== 'Bearer sfk_key') {
       return json(401, { error: { code: 'unauthorized', message: 'bad token' } });
     }
     const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname.startsWith('/v1/keys')) {
+      if (!admin) {
+        return json(403, {
+          error: { code: 'forbidden', message: 'only the admin token may do this' },
+        });
+      }
+      return keyRoutes(req.method ?? '', url, raw, json);
+    }
     if (req.method === 'POST' && url.pathname === '/v1/jobs') {
       const body = JSON.parse(raw);
+      if (body.urls[0] === 'https://busy.test/') {
+        res.setHeader('retry-after', '30');
+        const message =
+          'this API key has 1 active jobs, its maxActiveJobs; retry when one has ended';
+        return json(429, { error: { code: 'rate_limited', message } });
+      }
       if (body.urls.some((u) => !u.startsWith('http'))) {
         const i = body.urls.findIndex((u) => !u.startsWith('http'));
         return json(400, {
@@ -121,12 +137,66 @@ const server = http.createServer((req, res) => {
       polls++;
       return json(200, view(id, polls % 3 === 0 ? final : 'running', polls % 3 === 0 ? 3 : 2));
     }
+    if (req.method === 'DELETE' && url.searchParams.get('purge') === 'true') {
+      return json(200, { id, purged: true });
+    }
     if (req.method === 'DELETE') return json(200, view(id, 'cancelled', 1));
     if (req.method === 'PATCH')
       return json(200, { ...view(id, 'running', 1), deadlineAt: '2025-01-01T00:01:00.000Z' });
     return json(404, { error: { code: 'not_found', message: 'no route' } });
   });
 });
+
+/** Two keys, served one a page: the first page names a cursor, the second ends the list. */
+const KEYS = [
+  {
+    id: 'key_2',
+    name: 'nightly crawler',
+    maxActiveJobs: 5,
+    maxConcurrency: 200,
+    createdAt: '2025-01-02T00:00:00.000Z',
+  },
+  {
+    id: 'key_1',
+    name: 'ci',
+    maxActiveJobs: 10,
+    maxConcurrency: 1000,
+    createdAt: '2025-01-01T00:00:00.000Z',
+  },
+];
+
+/**
+ * /v1/keys of the fake API, for the admin token.
+ * @param {string} method @param {URL} url @param {string} raw
+ * @param {(status: number, body: unknown) => void} json
+ */
+function keyRoutes(method, url, raw, json) {
+  if (method === 'POST' && url.pathname === '/v1/keys') {
+    const body = JSON.parse(raw);
+    return json(201, {
+      id: 'key_new',
+      name: body.name,
+      token: 'sfk_new',
+      maxActiveJobs: body.maxActiveJobs ?? 10,
+      maxConcurrency: body.maxConcurrency ?? 1000,
+      createdAt: '2025-01-03T00:00:00.000Z',
+    });
+  }
+  if (method === 'GET' && url.pathname === '/v1/keys') {
+    const cursor = url.searchParams.get('cursor');
+    return json(
+      200,
+      cursor === null
+        ? { items: [KEYS[0]], nextCursor: 'c1' }
+        : { items: [KEYS[1]], nextCursor: null },
+    );
+  }
+  const m = /^\/v1\/keys\/(\w+)$/.exec(url.pathname);
+  if (method === 'DELETE' && m && KEYS.some((k) => k.id === m[1])) {
+    return json(200, { id: m[1], deleted: true });
+  }
+  return json(404, { error: { code: 'not_found', message: `no key ${m?.[1]}` } });
+}
 
 let base = '';
 before(async () => {
@@ -163,6 +233,7 @@ describe('scrape-fanout CLI (fake API)', () => {
   submitCases();
   apiErrorCases();
   jobCommandCases();
+  keyCases();
   usageCases();
 });
 
@@ -311,6 +382,121 @@ function jobCommandCases() {
   });
 }
 
+/** purge, keys create/list/delete, and an API key's token. */
+function keyCases() {
+  it('purge sends DELETE ?purge=true and prints `purged ID`', async () => {
+    seen.length = 0;
+    const r = await run(['purge', 'jok']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'purged jok\n');
+    assert.deepEqual(
+      seen.map((x) => x.line),
+      ['DELETE /v1/jobs/jok?purge=true'],
+    );
+    const missing = await run(['purge', 'missing']);
+    assert.equal(missing.code, 2);
+    assert.equal(missing.stderr, 'error: not_found: no job missing\n');
+  });
+
+  it('keys create sends the name and the limits given, and prints the token once', async () => {
+    seen.length = 0;
+    const r = await run([
+      'keys',
+      'create',
+      'nightly crawler',
+      '--max-active-jobs',
+      '5',
+      '--max-concurrency=200',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      'created key key_new "nightly crawler": maxActiveJobs 5, maxConcurrency 200\ntoken sfk_new\n',
+    );
+    assert.equal(r.stderr, 'note: the token is not shown again; store it now\n');
+    assert.deepEqual(
+      seen.map((x) => [x.line, x.body, x.headers.authorization]),
+      [
+        [
+          'POST /v1/keys',
+          { name: 'nightly crawler', maxActiveJobs: 5, maxConcurrency: 200 },
+          'Bearer t0k',
+        ],
+      ],
+    );
+    seen.length = 0;
+    const j = await run(['keys', 'create', 'ci', '--json']);
+    assert.equal(j.code, 0, j.stderr);
+    assert.deepEqual(JSON.parse(j.stdout), {
+      id: 'key_new',
+      name: 'ci',
+      token: 'sfk_new',
+      maxActiveJobs: 10,
+      maxConcurrency: 1000,
+      createdAt: '2025-01-03T00:00:00.000Z',
+    });
+    assert.deepEqual(seen[0]?.body, { name: 'ci' });
+  });
+
+  it('keys list follows nextCursor and prints one table; keys delete prints `deleted key ID`', async () => {
+    seen.length = 0;
+    const r = await run(['keys', 'list']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      seen.map((x) => x.line),
+      ['GET /v1/keys?limit=100', 'GET /v1/keys?limit=100&cursor=c1'],
+    );
+    assert.equal(
+      r.stdout,
+      [
+        'ID     NAME             MAX ACTIVE JOBS  MAX CONCURRENCY  CREATED',
+        'key_2  nightly crawler  5                200              2025-01-02T00:00:00.000Z',
+        'key_1  ci               10               1000             2025-01-01T00:00:00.000Z',
+        '',
+      ].join('\n'),
+    );
+    seen.length = 0;
+    const d = await run(['keys', 'delete', 'key_1']);
+    assert.equal(d.code, 0, d.stderr);
+    assert.equal(d.stdout, 'deleted key key_1\n');
+    assert.deepEqual(
+      seen.map((x) => x.line),
+      ['DELETE /v1/keys/key_1'],
+    );
+    const missing = await run(['keys', 'delete', 'missing']);
+    assert.equal(missing.code, 2);
+    assert.equal(missing.stderr, 'error: not_found: no key missing\n');
+  });
+
+  it('works with an API key’s token: its jobs, a 403 on keys, a 429 with its Retry-After', async () => {
+    seen.length = 0;
+    const s = await run(['status', 'jok', '--short', '--token', 'sfk_key']);
+    assert.equal(s.code, 0, s.stderr);
+    assert.match(s.stdout, /^jok (running|completed) \d\/3 settled/);
+    const p = await run(['purge', 'jok'], { env: { SCRAPE_FANOUT_TOKEN: 'sfk_key' } });
+    assert.equal(p.stdout, 'purged jok\n');
+    assert.deepEqual(
+      seen.map((x) => [x.line, x.headers.authorization]),
+      [
+        ['GET /v1/jobs/jok', 'Bearer sfk_key'],
+        ['DELETE /v1/jobs/jok?purge=true', 'Bearer sfk_key'],
+      ],
+    );
+    const k = await run(['keys', 'list', '--token', 'sfk_key']);
+    assert.equal(k.code, 2);
+    assert.equal(
+      k.stderr,
+      "error: forbidden: only the admin token may do this\nhint: this takes the admin token (API_TOKEN), not an API key's\n",
+    );
+    const busy = await run(['submit', '--url', 'https://busy.test/', '--token', 'sfk_key']);
+    assert.equal(busy.code, 2);
+    assert.equal(
+      busy.stderr,
+      'error: rate_limited: this API key has 1 active jobs, its maxActiveJobs; retry when one has ended\nhint: retry in 30 s\n',
+    );
+  });
+}
+
 function usageCases() {
   it('usage errors exit 2; --help exits 0', async () => {
     const r = await run(['submit']);
@@ -324,5 +510,36 @@ function usageCases() {
     assert.match(h.stdout, /--per-host N/);
     assert.equal((await run(['frobnicate'])).code, 2);
     assert.match((await run([])).stdout, /Commands:/);
+    assert.match((await run([])).stdout, /purge ID/);
+  });
+
+  it('keys and purge: usage errors exit 2 and send nothing; --help exits 0', async () => {
+    seen.length = 0;
+    const cases = [
+      [['keys', 'frob'], 'error: unknown keys command "frob": expected create, list or delete'],
+      [['keys', 'create'], 'error: expected a NAME (quote one with spaces)'],
+      [['keys', 'create', 'a', 'b'], 'error: expected a NAME (quote one with spaces)'],
+      [
+        ['keys', 'create', 'a', '--max-active-jobs', 'lots'],
+        'error: --max-active-jobs: expected an integer, got "lots"',
+      ],
+      [['keys', 'delete'], 'error: expected a key ID'],
+      [['keys', 'list', 'extra'], 'error: expected no arguments'],
+      [['purge'], 'error: expected a job ID'],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run(args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stderr, `${message}\nsee: scrape-fanout ${args[0]} --help\n`);
+    }
+    assert.deepEqual(seen, []);
+    for (const args of [['keys'], ['keys', '--help'], ['keys', 'create', '--help']]) {
+      const h = await run(args);
+      assert.equal(h.code, 0, args.join(' '));
+      assert.match(h.stdout, /--max-active-jobs N/);
+    }
+    const p = await run(['purge', '--help']);
+    assert.equal(p.code, 0);
+    assert.match(p.stdout, /^Usage: scrape-fanout purge ID\n/);
   });
 }

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatBytes, formatEta, formatMs, shortLine, summary } from '../../bin/lib/format.mjs';
+import {
+  formatBytes,
+  formatEta,
+  formatMs,
+  keyLine,
+  keyTable,
+  shortLine,
+  summary,
+} from '../../bin/lib/format.mjs';
 
 const view = {
   id: 'j1',
@@ -53,5 +61,21 @@ describe('format', () => {
     assert.equal(formatEta(Number.POSITIVE_INFINITY), '-');
     assert.equal(formatBytes(10), '10 B');
     assert.equal(formatBytes(5 * 1024 * 1024), '5.0 MB');
+  });
+
+  it('keyTable aligns columns to the widest cell, keeps each key on one line', () => {
+    const key = {
+      id: 'key_a',
+      name: 'two\nlines\tand a tab',
+      maxActiveJobs: 5,
+      maxConcurrency: 1000,
+      createdAt: '2025-01-01T00:00:00.000Z',
+    };
+    assert.deepEqual(keyTable([key]), [
+      'ID     NAME                 MAX ACTIVE JOBS  MAX CONCURRENCY  CREATED',
+      'key_a  two lines and a tab  5                1000             2025-01-01T00:00:00.000Z',
+    ]);
+    assert.deepEqual(keyTable([]), ['ID  NAME  MAX ACTIVE JOBS  MAX CONCURRENCY  CREATED']);
+    assert.equal(keyLine(key), 'key_a "two lines and a tab": maxActiveJobs 5, maxConcurrency 1000');
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isJobId } from '../../src/lib/ids';
 import { isScheduleId, newScheduleId, scheduledJobId } from '../../src/lib/schedule-ids';
-import { MAX_SCHEDULE_JOB_BYTES, parseSchedule } from '../../src/schedules/schema';
+import { MAX_SCHEDULE_JOB_BYTES, parseSchedule, schedulesPerKey } from '../../src/schedules/schema';
 
 /** Limits of a deployment with 100 URLs per job, private targets refused. */
 const LIMITS_100 = { maxUrls: 100, allowPrivate: false };
@@ -71,6 +71,39 @@ describe('parseSchedule', () => {
         ),
       ),
     ).toEqual(['job']);
+  });
+});
+
+describe('an API key’s schedules', () => {
+  it('hold the job’s concurrency (given or the default 20) to the key’s maxConcurrency', () => {
+    const body = (concurrency?: number) => ({
+      name: 'a',
+      cron: '* * * * *',
+      job: { urls: ['https://example.com/a'], concurrency },
+    });
+    const issue = {
+      path: 'job.concurrency',
+      message: 'at most 5 for this API key (its maxConcurrency)',
+    };
+    expect(parseSchedule(body(6), LIMITS_100, 5)).toEqual({ ok: false, issues: [issue] });
+    expect(parseSchedule(body(), LIMITS_100, 5)).toEqual({ ok: false, issues: [issue] });
+    expect(parseSchedule(body(5), LIMITS_100, 5).ok).toBe(true);
+    expect(parseSchedule(body(1000), LIMITS_100).ok).toBe(true);
+  });
+
+  it('are capped by MAX_SCHEDULES_PER_KEY, 100 when it is unset or not a whole number', () => {
+    const cases: [string | undefined, number][] = [
+      ['3', 3],
+      ['0', 0],
+      ['250', 250],
+      [undefined, 100],
+      ['', 100],
+      [' ', 100],
+      ['many', 100],
+      ['-1', 100],
+      ['2.5', 100],
+    ];
+    expect(cases.map(([raw]) => schedulesPerKey(raw))).toEqual(cases.map(([, n]) => n));
   });
 });
 

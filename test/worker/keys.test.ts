@@ -4,23 +4,9 @@ import { runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { JobView } from '../../src/jobs/types';
-import type { NewKey } from '../../src/keys/types';
 import { api, origin, originStats, submit, tag, waitForJob } from '../support/api';
+import { as, newKey } from '../support/keys';
 import { until } from '../support/time';
-
-/** Calls the API with a key's token. */
-function as(token: string, path: string, init: RequestInit = {}) {
-  const headers = new Headers(init.headers);
-  headers.set('authorization', `Bearer ${token}`);
-  return api(path, { ...init, headers });
-}
-
-async function newKey(body: Record<string, unknown>): Promise<NewKey> {
-  const res = await api('/v1/keys', { method: 'POST', body: JSON.stringify(body) });
-  const json = (await res.json()) as NewKey;
-  expect(res.status, JSON.stringify(json)).toBe(201);
-  return json;
-}
 
 async function submitAs(token: string, body: Record<string, unknown>, headers?: HeadersInit) {
   const h = new Headers(headers);
