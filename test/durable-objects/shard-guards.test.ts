@@ -73,13 +73,15 @@ describe('a shard run with private targets blocked', () => {
 });
 
 describe('a shard run fetching robots.txt', () => {
-  const disallowAll = { allow: [], disallow: ['/'] };
+  /** Complete disallow, saying why robots.txt could not be read. */
+  const disallowAll = (why: unknown) => ({ allow: [], disallow: ['/'], unreachable: why });
 
   it.each([500, 503])('reads a robots.txt answered %i as "disallow all"', async (status) => {
     const t = tag(`robots-${status}`);
     const url = origin(`/status/${status}?tag=${t}`);
     const reported = await runItems([{ type: 'robots', hostId: 7, url }], true);
-    expect(reported).toEqual([{ type: 'robots', hostId: 7, rules: disallowAll }]);
+    const rules = disallowAll(`HTTP ${status}`);
+    expect(reported).toEqual([{ type: 'robots', hostId: 7, rules }]);
     expect((await originStats(t)).requests).toBe(1);
   });
 
@@ -87,7 +89,8 @@ describe('a shard run fetching robots.txt', () => {
     // Port 1 on loopback: nothing listens, the connection is refused.
     const url = 'http://127.0.0.1:1/robots.txt';
     const reported = await runItems([{ type: 'robots', hostId: 3, url }], true);
-    expect(reported).toEqual([{ type: 'robots', hostId: 3, rules: disallowAll }]);
+    const rules = disallowAll(expect.any(String));
+    expect(reported).toEqual([{ type: 'robots', hostId: 3, rules }]);
   });
 
   it('reads a missing robots.txt (404) as "allow all" (the control)', async () => {

@@ -58,12 +58,12 @@ describe('parseRobots: text', () => {
 
 describe('rulesForStatus', () => {
   it('reads bodies of 2xx only; 3xx to 4xx (but 429) mean no rules', () => {
-    expect(rulesForStatus(199)).toEqual(disallowing('/'));
+    expect(rulesForStatus(199)).toEqual({ ...disallowing('/'), unreachable: 'HTTP 199' });
     expect(rulesForStatus(200)).toBe('fetch-body');
     expect(rulesForStatus(299)).toBe('fetch-body');
     expect(rulesForStatus(300)).toEqual({ allow: [], disallow: [] });
     expect(rulesForStatus(499)).toEqual({ allow: [], disallow: [] });
-    expect(rulesForStatus(500)).toEqual(disallowing('/'));
+    expect(rulesForStatus(500)).toEqual({ ...disallowing('/'), unreachable: 'HTTP 500' });
   });
 });
 

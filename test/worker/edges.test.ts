@@ -117,8 +117,8 @@ async function setRobotsAnswer(host: string, status: number | null): Promise<voi
   expect(res.status).toBe(200);
 }
 
-/** The Result of a URL settled because robots.txt disallows it: never fetched. */
-const deniedResult = (url: string): Result => ({
+/** The Result of a URL settled because its host's robots.txt answered `status`: never fetched. */
+const deniedResult = (url: string, status: number): Result => ({
   url,
   finalUrl: null,
   ok: false,
@@ -131,7 +131,10 @@ const deniedResult = (url: string): Result => ({
   durationMs: 0,
   fetchedAt: null,
   data: null,
-  error: { kind: 'robots', message: 'disallowed by robots.txt' },
+  error: {
+    kind: 'robots',
+    message: `robots.txt unreachable (HTTP ${status}): nothing on this host is fetched`,
+  },
 });
 
 describe('robots.txt answering 5xx (respectRobots: RFC 9309 says disallow all)', () => {
@@ -155,7 +158,7 @@ describe('robots.txt answering 5xx (respectRobots: RFC 9309 says disallow all)',
       expect(view.status).toBe('completed');
       expect(view.counts).toMatchObject({ total: 5, succeeded: 1, failed: 4, cancelled: 0 });
       const results = new Map((await allResults(job.id)).map((r) => [r.url, r]));
-      for (const url of denied) expect(results.get(url)).toEqual(deniedResult(url));
+      for (const url of denied) expect(results.get(url)).toEqual(deniedResult(url, code));
       expect(results.get(fine)).toMatchObject({ ok: true, title: 'Fine', attempts: 1 });
       // robots.txt was asked once for the job; no page of that host was requested.
       expect((await robotsRequests(FAILING_HOST)) - before).toBe(1);
