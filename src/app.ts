@@ -3,6 +3,7 @@ import type { AppEnv } from './app-env';
 import { bearerAuth } from './middleware/auth';
 import { ApiError, renderError } from './middleware/errors';
 import { attemptRoutes } from './routes/attempts';
+import { docRoutes } from './routes/docs';
 import { eventRoutes } from './routes/events';
 import { jobRoutes } from './routes/jobs';
 import { keyRoutes } from './routes/keys';
@@ -12,9 +13,8 @@ import { scheduleRoutes } from './routes/schedules';
 /** Builds the HTTP API: /v1 behind bearer auth, errors in one envelope. */
 export function buildApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  app.get('/', (c) =>
-    c.json({ name: 'scrape-fanout', api: '/v1', docs: 'https://github.com/ (see README.md)' }),
-  );
+  app.get('/', (c) => c.json({ name: 'scrape-fanout', api: '/v1', docs: '/docs' }));
+  app.route('/', docRoutes);
   app.use('/v1/*', bearerAuth());
   app.route('/v1/jobs', jobRoutes);
   app.route('/v1/jobs', resultRoutes);

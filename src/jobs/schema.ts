@@ -35,7 +35,7 @@ const selectorsSchema = z
 const httpUrl = z.string().refine((u) => parseTarget(u).ok, { message: 'not an http(s) URL' });
 
 /** The body of POST /v1/jobs, minus `urls` (validated separately: it can hold 100,000 items). */
-const jobOptionsSchema = z.strictObject({
+export const jobOptionsSchema = z.strictObject({
   urls: z.array(z.unknown()),
   concurrency: int(1, LIMITS.maxConcurrency).default(20),
   perHostConcurrency: int(1, LIMITS.maxConcurrency).optional(),
@@ -178,7 +178,7 @@ export function parseJob(body: unknown, limits: JobLimits): ParsedJob {
   return { ok: true, spec, urls, norms };
 }
 
-const deadlinePatchSchema = z.strictObject({ deadlineMs: deadlineField });
+export const deadlinePatchSchema = z.strictObject({ deadlineMs: deadlineField });
 
 /** Validates the body of PATCH /v1/jobs/:id: exactly `{"deadlineMs": n}`, n as in a new job. */
 export function parseDeadlinePatch(

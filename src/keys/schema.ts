@@ -3,7 +3,7 @@ import { type Issue, toIssues } from '../jobs/schema';
 
 export const KEY_DEFAULTS = { maxActiveJobs: 10, maxConcurrency: 1000 } as const;
 
-const keySchema = z.strictObject({
+export const keySchema = z.strictObject({
   name: z.string().min(1).max(100),
   maxActiveJobs: z.int().min(1).max(1000).default(KEY_DEFAULTS.maxActiveJobs),
   maxConcurrency: z.int().min(1).max(1000).default(KEY_DEFAULTS.maxConcurrency),

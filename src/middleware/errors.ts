@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
-type ErrorCode =
+export type ErrorCode =
   | 'invalid_request'
   | 'unauthorized'
   | 'forbidden'
@@ -14,7 +14,7 @@ type ErrorCode =
   | 'internal'
   | 'unavailable';
 
-const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+export const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   invalid_request: 400,
   unauthorized: 401,
   forbidden: 403,

@@ -1,7 +1,7 @@
 import { ApiError } from '../middleware/errors';
 
-const DEFAULT_LIMIT = 100;
-const MAX_LIMIT = 1000;
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
 /** Lists of jobs and schedules: each item costs a Durable Object call, so pages are smaller. */
 export const LIST_DEFAULT_LIMIT = 20;
 export const LIST_MAX_LIMIT = 100;

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { deadlinePatchSchema, jobOptionsSchema, LIMITS } from '../jobs/schema';
+import { keySchema } from '../keys/schema';
+import { MAX_URL_LENGTH } from '../lib/normalize-url';
+import { shape as scheduleSchema } from '../schedules/schema';
+
+// Request bodies: the schemas that validate them, with what their checks outside zod enforce
+// (URLs, selector count) written in, and every field described.
+
+/** What `parseTarget` accepts first: an absolute http(s) URL, surrounding spaces trimmed. */
+const targetUrl = z
+  .string()
+  .max(MAX_URL_LENGTH)
+  .regex(/^\s*[Hh][Tt][Tt][Pp][Ss]?:\/\//);
+
+/** One line per field: the compiler insists that a new field gets one. */
+export const JOB_FIELDS: Record<keyof z.input<typeof jobOptionsSchema>, string> = {
+  urls: 'absolute http(s) URLs, normalised and deduplicated (the first spelling is kept)',
+  concurrency: 'fetches in flight for the whole job (at most the API key’s maxConcurrency)',
+  perHostConcurrency: 'fetches in flight per host (`host:port`); default: `concurrency`',
+  timeoutMs: 'per attempt: connect, every redirect hop and the whole body',
+  deadlineMs: 'whole-job deadline from creation; unsettled URLs then get kind `deadline`',
+  retry: 'attempts in all, exponential backoff with full jitter',
+  mode: '`settle`: every URL settles. `failFast`: the first permanent failure cancels the rest',
+  maxBytes: 'per response; larger bodies stop being read (kind `too_large`)',
+  respectRobots: 'honour robots.txt (disallowed URLs get kind `robots`)',
+  extract: '`selectors`: up to 20 `name: CSS selector`; `data[name]` is the first match’s text',
+  callbackUrl: 'POSTed the final job view when the job ends (https, public host)',
+};
+
+/** The body of POST /v1/jobs for a deployment that takes at most `maxUrls` URLs per job. */
+export function jobRequest(maxUrls: number) {
+  return jobOptionsSchema.extend({
+    urls: z.array(targetUrl).min(1).max(maxUrls),
+    extract: z
+      .strictObject({
+        selectors: z
+          .record(z.string().min(1).max(100), z.string().min(1).max(500))
+          .meta({ maxProperties: LIMITS.maxSelectors })
+          .default({}),
+      })
+      .optional(),
+    callbackUrl: targetUrl.optional(),
+  });
+}
+
+export const deadlineChange = deadlinePatchSchema.extend({
+  deadlineMs: deadlinePatchSchema.shape.deadlineMs.meta({
+    description: 'the new deadline in ms from the job’s creation, earlier or later',
+  }),
+});
+
+export const keyRequest = keySchema.extend({
+  name: keySchema.shape.name.meta({ description: 'who or what the key is for' }),
+  maxActiveJobs: keySchema.shape.maxActiveJobs.meta({
+    description: 'jobs not yet ended; one more is a 429',
+  }),
+  maxConcurrency: keySchema.shape.maxConcurrency.meta({
+    description: 'the largest `concurrency` a job may ask',
+  }),
+});
+
+/** A schedule's body; `job` is exactly a POST /v1/jobs body. */
+export function scheduleRequest(job: z.ZodType) {
+  return scheduleSchema.extend({
+    name: scheduleSchema.shape.name.meta({ description: 'shown in lists' }),
+    cron: scheduleSchema.shape.cron.meta({
+      description: 'standard 5-field expression (minute hour day month weekday), in UTC',
+    }),
+    job,
+  });
+}
