@@ -9,10 +9,14 @@ import { jobRoutes } from './routes/jobs';
 import { keyRoutes } from './routes/keys';
 import { resultRoutes } from './routes/results';
 import { scheduleRoutes } from './routes/schedules';
+import { uiRoutes } from './ui/routes';
 
 /** Builds the HTTP API: /v1 behind bearer auth, errors in one envelope. */
 export function buildApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  // The dashboard's pages are public shells; GET / falls through to the JSON below unless the
+  // client prefers HTML.
+  app.route('/', uiRoutes);
   app.get('/', (c) => c.json({ name: 'scrape-fanout', api: '/v1', docs: '/docs' }));
   app.route('/', docRoutes);
   app.use('/v1/*', bearerAuth());
