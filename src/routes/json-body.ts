@@ -34,11 +34,67 @@ export async function readJsonBody(
     if (read.cut) throw tooLarge();
     text = read.text;
   }
+  let body: unknown;
   try {
-    return { text, body: JSON.parse(text) as unknown };
+    body = JSON.parse(text) as unknown;
   } catch (err) {
     throw new ApiError('invalid_request', `body is not valid JSON: ${(err as Error).message}`);
   }
+  // Only a `\uD800`-style escape can put a lone surrogate in the parsed body (the text itself
+  // was decoded from UTF-8), so bodies without one are not walked.
+  const lone = SURROGATE_ESCAPE.test(text) ? loneSurrogateAt(body) : null;
+  if (lone !== null) {
+    const message = 'a lone surrogate (an unpaired \\uD800-\\uDFFF escape) is not text';
+    throw new ApiError('invalid_request', `${lone}: ${message}`, [{ path: lone, message }]);
+  }
+  return { text, body };
+}
+
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+/** With the `u` flag, a surrogate range matches only surrogates that are not in a pair. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/** A value met in the walk below, with the way to it (paths are built only for a finding). */
+interface Step {
+  value: unknown;
+  key: string | number | null;
+  parent: Step | null;
+}
+
+/** `urls[2]`, `extract.selectors`: a path named the way validation names fields. */
+function pathOf(step: Step): string {
+  const parts: string[] = [];
+  for (let s: Step | null = step; s && s.key !== null; s = s.parent) {
+    parts.push(typeof s.key === 'number' ? `[${s.key}]` : `.${s.key}`);
+  }
+  return parts.reverse().join('').replace(/^\./, '') || '(body)';
+}
+
+/**
+ * Where the body first holds a string or a field name with a lone surrogate (`urls[2]`,
+ * `extract.selectors`), or null. Such text is refused: SQLite stores UTF-8, so it would be read
+ * back as U+FFFD, not as what was accepted. Walked with a stack: nesting depth is unbounded.
+ */
+function loneSurrogateAt(body: unknown): string | null {
+  const stack: Step[] = [{ value: body, key: null, parent: null }];
+  for (let step = stack.pop(); step; step = stack.pop()) {
+    const { value } = step;
+    if (typeof value === 'string') {
+      if (LONE_SURROGATE.test(value)) return pathOf(step);
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) {
+        stack.push({ value: value[i], key: i, parent: step });
+      }
+    } else if (value !== null && typeof value === 'object') {
+      const entries = Object.entries(value);
+      if (entries.some(([k]) => LONE_SURROGATE.test(k))) return pathOf(step);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, v] = entries[i] as [string, unknown];
+        stack.push({ value: v, key: k, parent: step });
+      }
+    }
+  }
+  return null;
 }
 
 /** The invalid_request error for a body's issues, named by the first one. */
