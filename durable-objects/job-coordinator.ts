@@ -7,14 +7,14 @@ import {
   type AttemptsPage,
   attemptRecord,
   type DeadlineResult,
-  deadlineLocked,
   type ResultsPage,
   resultsPage,
 } from '../src/coordinator/job-view';
 import { COORDINATOR_MIGRATIONS } from '../src/coordinator/migrations';
+import { type RedriveSource, redriveSource } from '../src/coordinator/redrive';
 import { probeRuns, type ShardPort, shardPort, startRuns } from '../src/coordinator/shard-runs';
 import { userAgent } from '../src/fetch/user-agent';
-import type { CreateOutcome, JobView, NewJob } from '../src/jobs/types';
+import type { CreateOutcome, ErrorKind, JobView, NewJob } from '../src/jobs/types';
 import { Sql } from '../src/lib/sql';
 import { blockedTarget } from '../src/lib/ssrf';
 import { ABORT, type ExchangeReply, type ExchangeRequest } from '../src/shard/protocol';
@@ -144,14 +144,17 @@ export class JobCoordinator extends DurableObject<CoordinatorEnv> {
   async setDeadline(deadlineMs: number, owner?: string): Promise<DeadlineResult> {
     const job = this.#woke(owner);
     if (!job) return { ok: false, code: 'not_found', message: 'no such job' };
-    const { record } = job;
-    const locked = deadlineLocked(record);
-    if (locked) return { ok: false, code: 'conflict', message: locked };
-    const deadlineAt = record.row.created_at + deadlineMs;
-    record.setDeadline(deadlineAt);
-    if (deadlineAt <= Date.now()) await this.#timeOut(job);
-    else this.#wantAlarm(deadlineAt);
-    return { ok: true, view: job.view() };
+    return job.moveDeadline(deadlineMs, Date.now());
+  }
+
+  /** The URLs and spec a redrive of this job takes (redrive.ts); refused while it runs. */
+  async redriveSource(kinds: readonly ErrorKind[] | null, owner?: string): Promise<RedriveSource> {
+    return redriveSource(this.#woke(owner), kinds);
+  }
+
+  /** Records a job that redrives this one (shown in its view's `redrives`). */
+  async addRedrive(id: string): Promise<void> {
+    this.#job?.record.addRedrive(id, Date.now());
   }
 
   /**
@@ -254,11 +257,6 @@ export class JobCoordinator extends DurableObject<CoordinatorEnv> {
     void this.ctx.storage.setAlarm(at);
   }
 
-  #timeOut(job: Job): Promise<void> {
-    const message = 'the job deadline passed before this URL settled';
-    return job.ending.end({ status: 'timed_out', kind: 'deadline', message });
-  }
-
   async #tick(): Promise<void> {
     const job = this.#job;
     if (!job) return;
@@ -284,7 +282,7 @@ export class JobCoordinator extends DurableObject<CoordinatorEnv> {
       return;
     }
     const deadline = record.row.deadline_at;
-    if (deadline !== null && deadline <= now) return this.#timeOut(job);
+    if (deadline !== null && deadline <= now) return job.timeOut();
     counts.move('retrying', 'queued', store.promoteDue(now));
     if (this.#unprobed) {
       this.#unprobed = false;

@@ -7,6 +7,7 @@ import { docRoutes } from './routes/docs';
 import { eventRoutes } from './routes/events';
 import { jobRoutes } from './routes/jobs';
 import { keyRoutes } from './routes/keys';
+import { redriveRoutes } from './routes/redrive';
 import { resultRoutes } from './routes/results';
 import { scheduleRoutes } from './routes/schedules';
 import { uiRoutes } from './ui/routes';
@@ -24,6 +25,7 @@ export function buildApp(): Hono<AppEnv> {
   app.route('/v1/jobs', resultRoutes);
   app.route('/v1/jobs', eventRoutes);
   app.route('/v1/jobs', attemptRoutes);
+  app.route('/v1/jobs', redriveRoutes);
   app.route('/v1/schedules', scheduleRoutes);
   app.route('/v1/keys', keyRoutes);
   app.notFound(() => {

@@ -42,11 +42,16 @@ export class JobRecord {
   readonly #sql: Sql;
   readonly row: JobRow;
   readonly spec: JobSpec;
+  /** The jobs redriving this one, oldest first (at most MAX_REDRIVES). */
+  readonly redrives: string[];
 
   private constructor(sql: Sql, row: JobRow) {
     this.#sql = sql;
     this.row = row;
     this.spec = JSON.parse(row.spec) as JobSpec;
+    this.redrives = sql
+      .all<{ job_id: string }>('SELECT job_id FROM redrives ORDER BY created_at, job_id')
+      .map((r) => r.job_id);
   }
 
   /** The job stored here, or null. */
@@ -135,6 +140,13 @@ export class JobRecord {
   setIndexState(state: 'pending' | 'done'): void {
     this.#sql.run('UPDATE job SET index_state = ? WHERE id = 1', state);
     this.row.index_state = state;
+  }
+
+  /** Records a job redriving this one (idempotent). */
+  addRedrive(jobId: string, now: number): void {
+    if (this.redrives.includes(jobId)) return;
+    this.#sql.run('INSERT OR IGNORE INTO redrives (job_id, created_at) VALUES (?, ?)', jobId, now);
+    this.redrives.push(jobId);
   }
 
   setCallbackState(state: string): void {

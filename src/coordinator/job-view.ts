@@ -1,4 +1,4 @@
-import type { JobStatus, JobView, Result } from '../jobs/types';
+import type { JobSpec, JobStatus, JobView, Result } from '../jobs/types';
 import { LatencyHistogram } from '../lib/histogram';
 import type { UrlCounts } from './counts';
 import type { RunSlot } from './handout-book';
@@ -51,17 +51,21 @@ function isoTime(ms: number): string | null {
 /** The job as GET /v1/jobs/:id shows it. */
 export function jobView(
   row: JobRow,
-  mode: JobView['mode'],
+  spec: Pick<JobSpec, 'mode' | 'maxFailures' | 'redriveOf'>,
   counts: UrlCounts,
   inFlight: number,
   stats: JobStats,
+  redrives: readonly string[] = [],
 ): JobView {
   const iso = (ms: number | null) => (ms === null ? null : isoTime(ms));
   return {
     id: row.job_id,
     owner: row.owner,
     status: row.status as JobStatus,
-    mode,
+    mode: spec.mode,
+    maxFailures: spec.mode === 'failFast' ? 0 : (spec.maxFailures ?? null),
+    redriveOf: spec.redriveOf ?? null,
+    redrives: [...redrives],
     createdAt: isoTime(row.created_at) ?? new Date(0).toISOString(),
     startedAt: iso(row.started_at),
     finishedAt: iso(row.finished_at),

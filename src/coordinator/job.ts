@@ -8,8 +8,9 @@ import { JobEnding } from './ending';
 import { HandoutBook } from './handout-book';
 import { HostTable, insertHosts } from './hosts';
 import { JobRecord } from './job-record';
-import { inFlightOf, JobStats, jobView } from './job-view';
+import { type DeadlineResult, deadlineLocked, inFlightOf, JobStats, jobView } from './job-view';
 import { applyOutcomes, writeSettled } from './outcomes';
+import { failureLimit } from './policy';
 import { type Settled, UrlStore } from './url-store';
 import { hostOf } from './url-text';
 
@@ -105,10 +106,11 @@ export class Job {
   /** The job as the API shows it. */
   view(): JobView {
     const inFlight = inFlightOf(this.book.runs, this.counts.out);
-    return jobView(this.record.row, this.spec.mode, this.counts, inFlight, this.stats);
+    const { row, redrives } = this.record;
+    return jobView(row, this.spec, this.counts, inFlight, this.stats, redrives);
   }
 
-  /** Applies a run's outcomes (see applyOutcomes); the failFast cause, if one tripped. */
+  /** Applies a run's outcomes (see applyOutcomes); the cause, if the failure limit was passed. */
   apply(shardIdx: number, outcomes: readonly WorkOutcome[], now: number): string | null {
     const deps = {
       spec: this.spec,
@@ -118,6 +120,7 @@ export class Job {
       book: this.book,
       settle: (list: readonly Settled[]) => this.settle(list),
       wantAlarm: this.#host.wantAlarm,
+      failureLimit: failureLimit(this.spec, this.record.row.total),
     };
     return applyOutcomes(deps, shardIdx, outcomes, now);
   }
@@ -138,6 +141,26 @@ export class Job {
     }
     const { total: accepted, duplicates } = row;
     return { kind: 'existing', view: this.view(), accepted, duplicates };
+  }
+
+  /**
+   * Moves the deadline to `deadlineMs` after creation; one already past ends the job now
+   * (timed out). Refused once the job is terminal or ending.
+   */
+  async moveDeadline(deadlineMs: number, now: number): Promise<DeadlineResult> {
+    const locked = deadlineLocked(this.record);
+    if (locked) return { ok: false, code: 'conflict', message: locked };
+    const deadlineAt = this.record.row.created_at + deadlineMs;
+    this.record.setDeadline(deadlineAt);
+    if (deadlineAt <= now) await this.timeOut();
+    else this.#host.wantAlarm(deadlineAt);
+    return { ok: true, view: this.view() };
+  }
+
+  /** Ends the job as timed out: its deadline passed. */
+  timeOut(): Promise<void> {
+    const message = 'the job deadline passed before this URL settled';
+    return this.ending.end({ status: 'timed_out', kind: 'deadline', message });
   }
 
   /** Completes the job once every URL has its Result; true when the job is terminal. */

@@ -80,4 +80,6 @@ export const COORDINATOR_MIGRATIONS: readonly string[] = [
   // 'pending' from the job's end until the job index has been told it ended.
   `ALTER TABLE job ADD COLUMN owner TEXT NOT NULL DEFAULT 'admin';
    ALTER TABLE job ADD COLUMN index_state TEXT;`,
+  // v7: the jobs that redrive this one (POST /v1/jobs/:id/redrive), for its view.
+  `CREATE TABLE redrives (job_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL);`,
 ];

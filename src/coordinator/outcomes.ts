@@ -23,13 +23,15 @@ interface OutcomeDeps {
   wantAlarm: (at: number) => void;
   /** The backoff's jitter source (tests pin it); Math.random by default. */
   random?: () => number;
+  /** Failed Results tolerated (failureLimit), or null: no limit. */
+  failureLimit: number | null;
 }
 
 /**
  * Applies a shard run's outcomes (inside the caller's transaction): robots rules are stored,
  * each page's host learns from it, and the page is requeued, retried or settled. Returns the
- * cause when a failure trips a failFast job (the outcomes after it are not applied: the
- * ending settles them).
+ * cause when a failure takes the job past its failure limit (failFast, maxFailures): the
+ * outcomes after it are not applied, the ending settles them.
  */
 export function applyOutcomes(
   d: OutcomeDeps,
@@ -42,6 +44,7 @@ export function applyOutcomes(
   }
   const settled: Settled[] = [];
   let failure: string | null = null;
+  let failed = d.counts.failed;
   for (const o of outcomes) {
     if (o.type === 'robots') continue;
     const out = o.outcome;
@@ -63,8 +66,9 @@ export function applyOutcomes(
       d.wantAlarm(decision.dueAt);
     } else {
       settled.push({ idx: o.idx, result: resultFromOutcome(h.url, h.attempts, out) });
-      if (decision.tripsFailFast && !out.ok) {
-        failure = `cancelled: failFast tripped by ${h.url} (${out.kind}: ${out.message})`;
+      if (!out.ok) failed++;
+      if (!out.ok && d.failureLimit !== null && failed > d.failureLimit) {
+        failure = limitMessage(d.spec, failed, `${h.url} (${out.kind}: ${out.message})`);
         break;
       }
     }
@@ -99,4 +103,10 @@ export function writeSettled(
  */
 function madeRequest(out: PageOutcome): boolean {
   return out.ok || out.kind !== 'blocked_target' || out.status !== null;
+}
+
+/** What the URLs a failure limit cancels are told: the limit, and the failure that passed it. */
+function limitMessage(spec: JobSpec, failed: number, last: string): string {
+  if (spec.mode === 'failFast') return `cancelled: failFast tripped by ${last}`;
+  return `cancelled: maxFailures ${spec.maxFailures} exceeded (${failed} failed; the last: ${last})`;
 }

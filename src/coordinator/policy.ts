@@ -86,8 +86,8 @@ type Decision =
   | { action: 'requeue' }
   /** A transient failure with attempts left: try again at `dueAt`. */
   | { action: 'retry'; dueAt: number }
-  /** Its Result is this attempt; `tripsFailFast` when it ends a failFast job. */
-  | { action: 'settle'; tripsFailFast: boolean };
+  /** Its Result is this attempt. */
+  | { action: 'settle' };
 
 /**
  * The retry decision. `attempts` counts this attempt; a retry waits the backoff, never less
@@ -96,12 +96,12 @@ type Decision =
 export function decide(
   out: PageOutcome,
   attempts: number,
-  spec: Pick<JobSpec, 'retry' | 'mode'>,
+  spec: Pick<JobSpec, 'retry'>,
   hostOpensAt: number,
   now: number,
   random: () => number = Math.random,
 ): Decision {
-  if (out.ok) return { action: 'settle', tripsFailFast: false };
+  if (out.ok) return { action: 'settle' };
   if (out.kind === 'cancelled') return { action: 'requeue' };
   if (isRetryable(out) && attempts < spec.retry.maxAttempts) {
     const retryAfterMs = parseRetryAfter(out.retryAfter, now);
@@ -111,5 +111,19 @@ export function decide(
         : nextRetryDelayMs(attempts, spec.retry, retryAfterMs, random);
     return { action: 'retry', dueAt: Math.max(now + delay, hostOpensAt) };
   }
-  return { action: 'settle', tripsFailFast: spec.mode === 'failFast' };
+  return { action: 'settle' };
+}
+
+/**
+ * The failed Results a job tolerates (more ends it `failed`), or null for no limit: failFast is
+ * 0; "N%" is N% of its URLs (`total`, duplicates dropped), a fraction kept as is.
+ */
+export function failureLimit(
+  spec: Pick<JobSpec, 'mode' | 'maxFailures'>,
+  total: number,
+): number | null {
+  if (spec.mode === 'failFast') return 0;
+  const m = spec.maxFailures;
+  if (m === null || m === undefined) return null;
+  return typeof m === 'number' ? m : (Number.parseFloat(m) / 100) * total;
 }

@@ -17,6 +17,8 @@ export function resultFromOutcome(url: string, attempts: number, o: PageOutcome)
       durationMs: o.durationMs,
       fetchedAt: o.fetchedAt,
       data: o.data,
+      linkUrls: o.linkUrls,
+      meta: o.meta,
       error: null,
     };
   }
@@ -33,6 +35,8 @@ export function resultFromOutcome(url: string, attempts: number, o: PageOutcome)
     durationMs: o.durationMs,
     fetchedAt: o.fetchedAt,
     data: null,
+    linkUrls: null,
+    meta: null,
     error: { kind: o.kind, message: o.message },
   };
 }
@@ -57,6 +61,8 @@ export function resultWithoutFetch(
     durationMs: 0,
     fetchedAt: null,
     data: null,
+    linkUrls: null,
+    meta: null,
     error: { kind, message },
   };
 }

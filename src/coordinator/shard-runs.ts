@@ -60,6 +60,8 @@ export async function startRuns(
       timeoutMs: spec.timeoutMs,
       maxBytes: spec.maxBytes,
       selectors: spec.extract.selectors,
+      links: spec.extract.links === true,
+      meta: spec.extract.meta === true,
       allowPrivate: settings.allowPrivate,
       userAgent: settings.userAgent,
       heartbeatMs: Math.floor(job.book.leaseMs / 4),

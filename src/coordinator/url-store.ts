@@ -303,7 +303,7 @@ export class UrlStore {
        SELECT idx, 0, ?1, 0, 0, json_object(
          'url', url, 'finalUrl', NULL, 'ok', json('false'), 'status', NULL,
          'contentType', NULL, 'title', NULL, 'links', 0, 'bytes', 0, 'attempts', attempts,
-         'durationMs', 0, 'fetchedAt', NULL, 'data', NULL,
+         'durationMs', 0, 'fetchedAt', NULL, 'data', NULL, 'linkUrls', NULL, 'meta', NULL,
          'error', json_object('kind', ?1, 'message', ?2))
        FROM urls WHERE idx > ?3 AND idx <= ?4 AND state != ${DONE} ORDER BY idx`,
       kind,
@@ -334,6 +334,19 @@ export class UrlStore {
       afterSeq,
       limit,
       maxBytes,
+    );
+  }
+
+  /**
+   * The URLs whose Result is not ok (of `kinds` only, when given: a short list), in submission
+   * order. A job's URLs passed the 16 MiB body limit of one request, so they fit in memory.
+   */
+  unsuccessful(kinds: readonly string[] | null): Array<{ url: string; norm: string }> {
+    const only = kinds ? `AND r.kind IN (${kinds.map(() => '?').join(', ')})` : '';
+    return this.#sql.all(
+      `SELECT u.url, u.norm FROM results r JOIN urls u ON u.idx = r.idx
+       WHERE r.ok = 0 ${only} ORDER BY u.idx`,
+      ...(kinds ?? []),
     );
   }
 

@@ -37,6 +37,24 @@ export function bodyCharset(head: Uint8Array, headerCharset: string | null): str
   return charsetFromBom(head) ?? headerCharset ?? charsetFromMeta(head) ?? 'utf-8';
 }
 
+/** Encodings that are not ASCII-compatible, which HTMLRewriter cannot parse but TextDecoder can. */
+const DECODED_FIRST: ReadonlySet<string> = new Set(['utf-16le', 'utf-16be', 'iso-2022-jp']);
+
+/**
+ * A decoder for a body in `charset` (a lower-cased label) when it must be decoded before it
+ * is parsed (UTF-16, ISO-2022-JP: the parser is then given UTF-8), else null.
+ */
+export function decoderFirst(charset: string): TextDecoder | null {
+  if (isUtf8(charset)) return null;
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(charset);
+  } catch {
+    return null;
+  }
+  return DECODED_FIRST.has(decoder.encoding) ? decoder : null;
+}
+
 /** Whether `charset` (a lower-cased label) names UTF-8. */
 export function isUtf8(charset: string): boolean {
   return charset === 'utf-8' || charset === 'utf8' || charset === 'unicode-1-1-utf-8';

@@ -1,4 +1,4 @@
-import type { ErrorKind } from '../jobs/types';
+import type { ErrorKind, PageMeta } from '../jobs/types';
 import { createExtractor, type Extracted } from './extract';
 import { BodyError, cancelQuietly, errorMessage, readBody } from './read-body';
 import { REDIRECT_STATUSES } from './redirect';
@@ -25,6 +25,10 @@ export interface PageRequest {
   maxBytes: number;
   /** name -> CSS selector; data[name] = text of the first match, or null. */
   selectors: Record<string, string>;
+  /** Collect the page's link URLs (`linkUrls`); false when absent. */
+  links?: boolean;
+  /** Collect the page's metadata (`meta`); false when absent. */
+  meta?: boolean;
   /** Job-level abort (cancel, deadline): abort -> kind 'cancelled' (the caller may relabel). */
   signal?: AbortSignal;
   /** SSRF guard applied to the first URL and every redirect target -> kind blocked_target. */
@@ -49,6 +53,10 @@ export type PageOutcome =
       links: number;
       bytes: number;
       data: Record<string, string | null> | null;
+      /** As asked by `links`: null when not asked, [] for a body not parsed. */
+      linkUrls: string[] | null;
+      /** As asked by `meta`: null when not asked, all fields null for a body not parsed. */
+      meta: PageMeta | null;
       durationMs: number;
       fetchedAt: string;
     }
@@ -207,7 +215,7 @@ function readableLength(res: Response, req: PageRequest, p: Progress): number | 
   return declared;
 }
 
-/** The successful outcome; selectors without data come out as null fields. */
+/** The successful outcome; what was asked for and not parsed comes out empty or null. */
 function success(
   res: Response,
   finalUrl: string,
@@ -227,6 +235,11 @@ function success(
     data:
       extracted?.data ??
       (names.length === 0 ? null : Object.fromEntries(names.map((n) => [n, null]))),
+    linkUrls: req.links === true ? (extracted?.linkUrls ?? []) : null,
+    meta:
+      req.meta === true
+        ? (extracted?.meta ?? { description: null, canonical: null, ogTitle: null, lang: null })
+        : null,
     durationMs: Date.now() - p.started,
     fetchedAt: p.fetchedAt,
   };
@@ -282,8 +295,9 @@ export async function fetchPage(req: PageRequest): Promise<PageOutcome> {
     const declared = readableLength(res, req, progress);
     if (typeof declared !== 'number') return declared;
     // Built only where a rewriter is needed: most small pages are read by scanHtml alone.
+    const extras = { url: url.href, links: req.links === true, meta: req.meta === true };
     const makeExtractor = isHtmlContentType(progress.contentType)
-      ? () => createExtractor(req.selectors)
+      ? () => createExtractor(req.selectors, extras)
       : null;
     const length = Number.isSafeInteger(declared) && declared >= 0 ? declared : null;
     const extracted = await readBody(res, length, req, signal, makeExtractor, progress);

@@ -1,5 +1,5 @@
 import type { ErrorKind } from '../jobs/types';
-import { bodyCharset, charsetFromContentType, isUtf8, SNIFF_BYTES } from './charset';
+import { bodyCharset, charsetFromContentType, decoderFirst, isUtf8, SNIFF_BYTES } from './charset';
 import { type createExtractor, type Extracted, scanHtml } from './extract';
 import type { PageRequest } from './fetch-page';
 
@@ -84,27 +84,24 @@ function transformWith(extractor: Extractor, res: Response, charset: string): Re
 }
 
 /**
- * Consumes and discards the rewriter's output; returns its length (= the input's length).
- * The output comes in many tiny chunks (one per handler call), each a JS call when read by a
- * loop, so output known to be small (<= BUFFER_LIMIT) is drained natively by arrayBuffer()
- * and dropped; larger or unbounded output is read chunk by chunk, never held.
+ * Consumes and discards the rewriter's output. It comes in many tiny chunks (one per handler
+ * call), each a JS call when read by a loop, so output known to be small (<= BUFFER_LIMIT) is
+ * drained natively by arrayBuffer() and dropped; larger or unbounded output is read chunk by
+ * chunk, never held.
  */
-async function drain(
-  transformed: Response,
-  signal: AbortSignal,
-  buffered: boolean,
-): Promise<number> {
-  // No raceAbort here: `signal` also went to fetch, and its abort errors the body under the
-  // rewriter, which rejects arrayBuffer() at once (the abort tests check it).
-  if (buffered) return (await transformed.arrayBuffer()).byteLength;
+async function drain(transformed: Response, signal: AbortSignal, buffered: boolean): Promise<void> {
+  // No raceAbort here: `signal` also went to fetch, and its abort errors the body, which ends
+  // the rewriter's input at once (see replayStream; the abort tests check it).
+  if (buffered) {
+    await transformed.arrayBuffer();
+    return;
+  }
   const out = transformed.body?.getReader();
-  if (!out) return 0;
-  let bytes = 0;
+  if (!out) return;
   try {
     for (;;) {
-      const { done, value } = await raceAbort(out.read(), signal);
-      if (done) return bytes;
-      bytes += value.byteLength;
+      const { done } = await raceAbort(out.read(), signal);
+      if (done) return;
     }
   } catch (err) {
     cancelQuietly(out);
@@ -112,11 +109,16 @@ async function drain(
   }
 }
 
+/** Whether `req` asks for the default extraction only (title, link count): scanHtml's part. */
+function defaultExtraction(req: PageRequest): boolean {
+  return Object.keys(req.selectors).length === 0 && req.links !== true && req.meta !== true;
+}
+
 /**
  * A small HTML body whose length is known: read whole (natively, one call), then extracted by
- * scanHtml when it can (UTF-8, no selectors, a page in its subset), else by the extractor's
- * HTMLRewriter in one chunk. Cheaper than streaming, where every HTMLRewriter callback is a
- * native -> JS round trip.
+ * scanHtml when it can (UTF-8 or decoded here, the default extraction, a page in its subset),
+ * else by the extractor's HTMLRewriter in one chunk. Cheaper than streaming, where every
+ * HTMLRewriter callback is a native -> JS round trip.
  */
 async function readSmallHtml(
   res: Response,
@@ -133,36 +135,18 @@ async function readSmallHtml(
     throw new BodyError('too_large', `body exceeds maxBytes (${req.maxBytes})`);
   }
   const charset = bodyCharset(buf, headerCharset);
-  if (isUtf8(charset) && Object.keys(req.selectors).length === 0) {
-    // TextDecoder drops a UTF-8 byte-order mark, as the HTML parser does.
-    const scanned = scanHtml(UTF8.decode(buf));
+  // TextDecoder drops a byte-order mark of its encoding, as the HTML parser does.
+  const decoded = decoderFirst(charset)?.decode(buf) ?? null;
+  const parseAs = decoded === null ? charset : 'utf-8';
+  if (isUtf8(parseAs) && defaultExtraction(req)) {
+    const scanned = scanHtml(decoded ?? UTF8.decode(buf));
     if (scanned !== null) return scanned;
   }
-  const source = new Response(buf, {
-    headers: { 'content-type': `text/html; charset=${charset}` },
+  const source = new Response(decoded ?? buf, {
+    headers: { 'content-type': `text/html; charset=${parseAs}` },
   });
   const extractor = makeExtractor();
   await transformWith(extractor, source, charset).arrayBuffer();
-  return extractor.result();
-}
-
-/**
- * An HTML body whose charset the header names and whose length is known to fit (checked by
- * the caller): it goes straight into the rewriter, whose output is the input, byte for byte.
- */
-async function readWithHeaderCharset(
-  res: Response,
-  extractor: Extractor,
-  headerCharset: string,
-  signal: AbortSignal,
-  buffered: boolean,
-  progress: ByteCount,
-): Promise<Extracted> {
-  // An abort of `signal` (given to fetch) errors this body in workerd and closes the
-  // connection, even while the rewriter holds it. No byte-order-mark check here: the
-  // header's charset is taken as is.
-  const transformed = transformWith(extractor, res, headerCharset);
-  progress.bytes = await drain(transformed, signal, buffered);
   return extractor.result();
 }
 
@@ -234,9 +218,28 @@ function replayStream(
 }
 
 /**
+ * `body` in `charset` as the rewriter can parse it: as it is, or decoded here and given to the
+ * rewriter as UTF-8 (see decoderFirst), which takes at most 3 bytes per byte of the body (1.5
+ * for UTF-16): a drained output known to be small stays small. Returns the stream and the
+ * charset to parse it as.
+ */
+function parseable(
+  body: ReadableStream<Uint8Array>,
+  charset: string,
+): { stream: ReadableStream<Uint8Array>; parseAs: string } {
+  const decoder = decoderFirst(charset);
+  if (decoder === null) return { stream: body, parseAs: charset };
+  const stream = body
+    .pipeThrough(new TextDecoderStream(decoder.encoding))
+    .pipeThrough(new TextEncoderStream());
+  return { stream, parseAs: 'utf-8' };
+}
+
+/**
  * An HTML body streamed through the rewriter, after its first bytes are held back to choose
- * the charset: for a byte-order mark, and for a `<meta charset>` when the header names none
- * (HTMLRewriter itself only looks at the Content-Type header).
+ * the charset: for a byte-order mark, which overrides the header, and for a `<meta charset>`
+ * when the header names none (HTMLRewriter itself only looks at the Content-Type header, and
+ * takes no byte-order mark into account).
  */
 async function readSniffingCharset(
   body: ReadableStream,
@@ -266,10 +269,11 @@ async function readSniffingCharset(
     }
     const head = peeked.length === 1 ? (peeked[0] ?? new Uint8Array()) : concat(peeked);
     const charset = bodyCharset(head, headerCharset);
-    const source = replayStream(raw, peeked, ended, maxBytes, signal, progress);
+    const replayed = replayStream(raw, peeked, ended, maxBytes, signal, progress);
+    const { stream, parseAs } = parseable(replayed, charset);
     const transformed = transformWith(
       extractor,
-      new Response(source, { headers: { 'content-type': `text/html; charset=${charset}` } }),
+      new Response(stream, { headers: { 'content-type': `text/html; charset=${parseAs}` } }),
       charset,
     );
     await drain(transformed, signal, buffered);
@@ -309,9 +313,6 @@ export function readBody(
   if (extractor === null) return readUnparsed(body, req.maxBytes, signal, progress);
   // Larger bodies: drain the rewriter's output natively when it is known to be small.
   const buffered = Math.min(declared ?? Number.POSITIVE_INFINITY, req.maxBytes) <= BUFFER_LIMIT;
-  if (headerCharset !== null && declared !== null) {
-    return readWithHeaderCharset(res, extractor, headerCharset, signal, buffered, progress);
-  }
   return readSniffingCharset(
     body,
     extractor,

@@ -49,9 +49,23 @@ export const jobOptionsSchema = z.strictObject({
     })
     .default({ maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 30_000 }),
   mode: z.enum(['settle', 'failFast']).default('settle'),
+  maxFailures: z
+    .union([
+      z.int().min(0).max(10_000_000),
+      z.string().regex(/^(100(\.0{1,2})?|\d{1,2}(\.\d{1,2})?)%$/, {
+        message: 'a count >= 0, or a percentage "N%" from 0 to 100 with up to two decimals',
+      }),
+    ])
+    .optional(),
   maxBytes: int(1, LIMITS.maxMaxBytes).default(5_000_000),
   respectRobots: z.boolean().default(false),
-  extract: z.strictObject({ selectors: selectorsSchema.default({}) }).optional(),
+  extract: z
+    .strictObject({
+      selectors: selectorsSchema.default({}),
+      links: z.boolean().default(false),
+      meta: z.boolean().default(false),
+    })
+    .optional(),
   callbackUrl: httpUrl.optional(),
 });
 
@@ -165,11 +179,22 @@ export function parseJob(body: unknown, limits: JobLimits): ParsedJob {
     deadlineMs: opts.deadlineMs ?? null,
     retry: opts.retry,
     mode: opts.mode,
+    maxFailures: opts.maxFailures ?? null,
     maxBytes: opts.maxBytes,
     respectRobots: opts.respectRobots,
-    extract: { selectors: opts.extract?.selectors ?? {} },
+    extract: {
+      selectors: opts.extract?.selectors ?? {},
+      links: opts.extract?.links ?? false,
+      meta: opts.extract?.meta ?? false,
+    },
     callbackUrl: opts.callbackUrl ?? null,
   };
+  if (spec.mode === 'failFast' && spec.maxFailures !== null) {
+    return fail(
+      'maxFailures',
+      'give mode "failFast" or maxFailures, not both (failFast is maxFailures 0)',
+    );
+  }
   const callback = spec.callbackUrl && callbackProblem(spec.callbackUrl, limits.allowPrivate);
   if (callback) return fail('callbackUrl', callback);
   if (spec.retry.maxDelayMs < spec.retry.baseDelayMs) {

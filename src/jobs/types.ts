@@ -38,8 +38,24 @@ export interface JobSpec {
   mode: JobMode;
   maxBytes: number;
   respectRobots: boolean;
-  extract: { selectors: Record<string, string> };
+  /** `links`, `meta`: absent in jobs stored before they existed, which is false. */
+  extract: { selectors: Record<string, string>; links?: boolean; meta?: boolean };
   callbackUrl: string | null;
+  /**
+   * Failed Results tolerated: a count, or "N%" of the job's URLs; more ends the job `failed`.
+   * Null (or absent, in jobs stored before it existed): no limit; failFast means 0.
+   */
+  maxFailures?: number | string | null;
+  /** The job this one redrives (POST /v1/jobs/:id/redrive), if any. */
+  redriveOf?: string | null;
+}
+
+/** A page's metadata (`extract.meta`): each field null when the page has none. */
+export interface PageMeta {
+  description: string | null;
+  canonical: string | null;
+  ogTitle: string | null;
+  lang: string | null;
 }
 
 interface ResultError {
@@ -61,6 +77,10 @@ export interface Result {
   durationMs: number;
   fetchedAt: string | null;
   data: Record<string, string | null> | null;
+  /** The page's `<a href>` URLs when `extract.links`, else null. */
+  linkUrls: string[] | null;
+  /** The page's metadata when `extract.meta`, else null. */
+  meta: PageMeta | null;
   error: ResultError | null;
 }
 
@@ -86,6 +106,12 @@ export interface JobView {
   owner: string;
   status: JobStatus;
   mode: JobMode;
+  /** The failed Results tolerated (a count or "N%"); 0 for failFast, null: no limit. */
+  maxFailures: number | string | null;
+  /** The job this one redrives, if any. */
+  redriveOf: string | null;
+  /** The jobs that redrive this one, oldest first. */
+  redrives: string[];
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type ErrorCode, STATUS } from '../middleware/errors';
+import { redriveSchema } from '../routes/redrive';
 import type { Json, RequestSchema, ResponseSchema } from './helpers';
 import { deadlineChange, JOB_FIELDS, jobRequest, keyRequest, scheduleRequest } from './requests';
 import * as s from './schemas';
@@ -35,9 +36,11 @@ export function componentSchemas(maxUrls: number): Record<string, Json> {
     DeadlineChange: deadlineChange,
     ScheduleRequest: scheduleRequest(job),
     KeyRequest: keyRequest,
+    RedriveRequest: redriveSchema,
   };
   const responses: Record<ResponseSchema, z.ZodType> = {
     JobAccepted: s.jobAccepted,
+    RedriveAccepted: s.jobAccepted.extend({ redriveOf: z.string() }),
     JobView: s.jobView,
     JobsPage: s.page(s.jobView),
     JobPurged: s.jobPurged,

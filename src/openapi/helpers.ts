@@ -18,11 +18,17 @@ export type Method = 'get' | 'post' | 'patch' | 'delete';
 export type Paths = Record<string, Partial<Record<Method, Operation>>>;
 
 /** Request bodies in components.schemas (document.ts registers each one). */
-export type RequestSchema = 'JobRequest' | 'DeadlineChange' | 'ScheduleRequest' | 'KeyRequest';
+export type RequestSchema =
+  | 'JobRequest'
+  | 'DeadlineChange'
+  | 'ScheduleRequest'
+  | 'KeyRequest'
+  | 'RedriveRequest';
 
 /** Response bodies in components.schemas (document.ts registers each one). */
 export type ResponseSchema =
   | 'JobAccepted'
+  | 'RedriveAccepted'
   | 'JobView'
   | 'JobsPage'
   | 'JobPurged'

@@ -193,10 +193,30 @@ const events: Paths[string] = {
   },
 };
 
+const redrive: Paths[string] = {
+  post: {
+    operationId: 'redriveJob',
+    summary: 'Redrive a job',
+    description:
+      'A new job with the same spec and only the URLs whose Result is not ok (only those of ' +
+      '`kinds`, when given; by default every kind, `cancelled` and `deadline` included). The ' +
+      'body is optional. 409 while the job runs, when it has nothing to redrive, or after 100 ' +
+      'redrives. The new job shows `redriveOf`; the source lists it in `redrives`.',
+    tags: ['jobs'],
+    parameters: [job],
+    requestBody: { ...jsonBody('RedriveRequest', 'which failures to redrive'), required: false },
+    responses: {
+      '202': json('the new job was accepted', 'RedriveAccepted', locationHeader),
+      ...errors(...BODY_ERRORS, 'not_found', 'conflict', 'rate_limited'),
+    },
+  },
+};
+
 export const jobPaths: Paths = {
   '/v1/jobs': submit,
   '/v1/jobs/{id}': one,
   '/v1/jobs/{id}/results': results,
   '/v1/jobs/{id}/attempts': attempts,
   '/v1/jobs/{id}/events': events,
+  '/v1/jobs/{id}/redrive': redrive,
 };

@@ -22,9 +22,14 @@ export const JOB_FIELDS: Record<keyof z.input<typeof jobOptionsSchema>, string> 
   deadlineMs: 'whole-job deadline from creation; unsettled URLs then get kind `deadline`',
   retry: 'attempts in all, exponential backoff with full jitter',
   mode: '`settle`: every URL settles. `failFast`: the first permanent failure cancels the rest',
+  maxFailures:
+    'failed Results tolerated, a count or `"N%"` of the URLs; one more ends the job `failed`',
   maxBytes: 'per response; larger bodies stop being read (kind `too_large`)',
   respectRobots: 'honour robots.txt (disallowed URLs get kind `robots`)',
-  extract: '`selectors`: up to 20 `name: CSS selector`; `data[name]` is the first match’s text',
+  extract:
+    '`selectors`: up to 20 `name: CSS selector`, `data[name]` is the first match’s text; ' +
+    '`links`: `linkUrls`, the page’s link URLs; `meta`: `meta`, its description, canonical ' +
+    'URL, og:title and language',
   callbackUrl: 'POSTed the final job view when the job ends (https, public host)',
 };
 
@@ -38,6 +43,8 @@ export function jobRequest(maxUrls: number) {
           .record(z.string().min(1).max(100), z.string().min(1).max(500))
           .meta({ maxProperties: LIMITS.maxSelectors })
           .default({}),
+        links: z.boolean().default(false),
+        meta: z.boolean().default(false),
       })
       .optional(),
     callbackUrl: targetUrl.optional(),

@@ -31,6 +31,13 @@ export const jobView = exact<JobView>()(
     owner,
     status: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled', 'timed_out']),
     mode: z.enum(['settle', 'failFast']),
+    maxFailures: z.union([count, z.string()]).nullable().meta({
+      description: 'failed Results tolerated (a count or "N%"); 0 for failFast; null: no limit',
+    }),
+    redriveOf: z.string().nullable().meta({ description: 'the job this one redrives' }),
+    redrives: z
+      .array(z.string())
+      .meta({ description: 'the jobs redriving this one, oldest first' }),
     createdAt: time,
     startedAt: time.nullable(),
     finishedAt: time.nullable(),
@@ -71,6 +78,27 @@ export const result = exact<Result>()(
     data: z.record(z.string(), z.string().nullable()).nullable().meta({
       description: 'text of the first match of each `extract.selectors` entry',
     }),
+    linkUrls: z
+      .array(z.string())
+      .nullable()
+      .meta({
+        description:
+          'with `extract.links`: the distinct http(s) URLs of `<a href>`, absolute, without ' +
+          'fragments, in document order, at most 1,000; null when not asked',
+      }),
+    meta: z
+      .strictObject({
+        description: z.string().nullable(),
+        canonical: z.string().nullable(),
+        ogTitle: z.string().nullable(),
+        lang: z.string().nullable(),
+      })
+      .nullable()
+      .meta({
+        description:
+          'with `extract.meta`: `<meta name=description>`, `<link rel=canonical>` (absolute), ' +
+          '`<meta property=og:title>`, `<html lang>`, each null when absent; null when not asked',
+      }),
     error: z.strictObject({ kind: z.enum(ERROR_KINDS), message: z.string() }).nullable(),
   }),
 );

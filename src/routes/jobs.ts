@@ -1,12 +1,12 @@
-import { type Context, Hono } from 'hono';
+import { Hono } from 'hono';
 import type { AppEnv } from '../app-env';
-import { createJob } from '../jobs/create-job';
 import { jobLimits, parseDeadlinePatch, parseJob } from '../jobs/schema';
 import { TERMINAL_STATUSES } from '../jobs/types';
-import { newJobId, sha256Hex } from '../lib/ids';
+import { sha256Hex } from '../lib/ids';
 import { ApiError } from '../middleware/errors';
 import { coordinatorFor, found, ownerScope } from './job-stub';
 import { invalidBody, readJsonBody } from './json-body';
+import { acceptedAnswer, jobIndex, startJob } from './new-job';
 import {
   LIST_DEFAULT_LIMIT,
   LIST_MAX_LIMIT,
@@ -31,46 +31,14 @@ jobRoutes.post('/', async (c) => {
   const parsed = parseJob(body, jobLimits(c.env));
   if (!parsed.ok) throw invalidBody(parsed.issues, 'job');
   const wait = parseWait(c.req.query('wait'));
-  const key = c.req.header('idempotency-key');
-  if (key !== undefined && (key.length === 0 || key.length > 256)) {
-    throw new ApiError('invalid_request', 'Idempotency-Key: must be 1..256 characters');
-  }
-  const caller = c.var.caller;
-  if (parsed.spec.concurrency > caller.maxConcurrency) {
-    throw new ApiError(
-      'invalid_request',
-      `concurrency: at most ${caller.maxConcurrency} for this API key (its maxConcurrency)`,
-    );
-  }
-  const { id, inserted } = await reserveJob(c, key);
-  const created = await createJob(c.env, {
-    id,
-    owner: caller.owner,
-    spec: parsed.spec,
-    urls: parsed.urls,
-    norms: parsed.norms,
-    bodyHash: await sha256Hex(text),
-  });
-  if (created.kind === 'conflict') {
-    if (inserted) await jobIndex(c.env).release(id);
-    throw new ApiError('conflict', created.message);
-  }
+  const { spec, urls, norms } = parsed;
+  const { id, created } = await startJob(c, { spec, urls, norms, bodyHash: await sha256Hex(text) });
   let view = created.view;
   if (wait > 0 && !TERMINAL_STATUSES.includes(view.status)) {
     view = found(await c.env.JOB_COORDINATOR.getByName(id).waitForEnd(wait * 1000), id);
   }
-  const self = `/v1/jobs/${id}`;
-  c.header('Location', self);
-  return c.json(
-    {
-      id,
-      status: view.status,
-      accepted: created.accepted,
-      duplicates: created.duplicates,
-      links: { self, results: `${self}/results`, events: `${self}/events` },
-    },
-    TERMINAL_STATUSES.includes(view.status) && wait > 0 ? 200 : 202,
-  );
+  const ended = TERMINAL_STATUSES.includes(view.status) && wait > 0;
+  return acceptedAnswer(c, id, created, view, ended ? 200 : 202);
 });
 
 /**
@@ -119,32 +87,6 @@ jobRoutes.patch('/:id', async (c) => {
   if (!res.ok) throw new ApiError(res.code, res.message);
   return c.json(res.view);
 });
-
-/**
- * The id a new job takes: the one its Idempotency-Key names (per owner), else a new one. An
- * API key's job also takes a place among the key's active jobs here, or is refused with 429
- * before anything is created.
- */
-async function reserveJob(
-  c: Context<AppEnv>,
-  key: string | undefined,
-): Promise<{ id: string; inserted: boolean }> {
-  const { owner, admin, maxActiveJobs } = c.var.caller;
-  const keyHash = key === undefined ? null : await sha256Hex(key);
-  if (admin && keyHash === null) return { id: newJobId(), inserted: false };
-  const limit = admin ? null : maxActiveJobs;
-  const r = await jobIndex(c.env).reserve(owner, keyHash, newJobId(), limit);
-  if (r.ok) return r;
-  c.header('Retry-After', String(r.retryAfterS));
-  throw new ApiError(
-    'rate_limited',
-    `this API key has ${r.active} active jobs, its maxActiveJobs; retry when one has ended`,
-  );
-}
-
-function jobIndex(env: Env) {
-  return env.JOB_INDEX.getByName('all');
-}
 
 function parseWait(raw: string | undefined): number {
   if (raw === undefined) return 0;

@@ -22,6 +22,9 @@ export interface ShardAssignment {
   timeoutMs: number;
   maxBytes: number;
   selectors: Record<string, string>;
+  /** The job's `extract.links` and `extract.meta` (false when absent). */
+  links?: boolean;
+  meta?: boolean;
   allowPrivate: boolean;
   /** The User-Agent of the run's requests (see src/fetch/user-agent.ts); the default if absent. */
   userAgent?: string;

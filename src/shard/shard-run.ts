@@ -240,6 +240,8 @@ export class ShardRun {
           timeoutMs: a.timeoutMs,
           maxBytes: a.maxBytes,
           selectors: a.selectors,
+          links: a.links,
+          meta: a.meta,
           signal: this.#abort.signal,
           isBlocked: this.#blocked,
           headers: this.#headers,

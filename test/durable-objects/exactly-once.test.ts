@@ -33,6 +33,8 @@ function okPage(title: string): PageOutcome {
     links: 2,
     bytes: 123,
     data: {},
+    linkUrls: null,
+    meta: null,
     durationMs: 9,
     fetchedAt,
   };

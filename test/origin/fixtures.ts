@@ -74,6 +74,93 @@ const metaCharset = `<!doctype html><html><head>
 <title>Caf\u00e9 \u0080 na\u00efve</title></head>
 <body><a href="/x">x</a><a href="/y">y</a></body></html>`;
 
+/** The bytes of `text` in UTF-8, as a latin1 string. */
+function utf8(text: string): string {
+  return String.fromCharCode(...new TextEncoder().encode(text));
+}
+
+/** The bytes of `text` in UTF-16 (little- or big-endian), as a latin1 string. */
+function utf16(text: string, bigEndian: boolean): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    const [first, second] = bigEndian ? [unit >> 8, unit & 0xff] : [unit & 0xff, unit >> 8];
+    out += String.fromCharCode(first, second);
+  }
+  return out;
+}
+
+// Non-ASCII in both planes: the pair of U+1F600 must survive the decoding as one character.
+const wideTitle = 'Gr\u00fc\u00dfe \u2014 \u65e5\u672c\u8a9e \u{1F600}';
+// A UTF-16 page names its charset in a <meta> the parser sees once decoded: it must not
+// switch the decoding again.
+const wide = `<!doctype html><html><head><meta charset="utf-16"><title>${wideTitle}</title></head>
+<body><a href="/one">\u00e9</a><a href="/two">\u00e8</a></body></html>`;
+
+const bomOverHeader = `<!doctype html><html><head><title>Caf\u00e9 cr\u00e8me \u2014 UTF-8</title></head>
+<body><a href="/x">x</a></body></html>`;
+
+/** A page in a legacy encoding: `title` and `head` are its bytes, as latin1 strings. */
+function legacy(head: string, title: string): string {
+  return `<!doctype html><html><head>${head}<title>${title}</title></head>
+<body><a href="/x">x</a></body></html>`;
+}
+
+// Titles as bytes: "Привет, мир" in windows-1251 and in KOI8-R, "日本語のページ" in Shift_JIS
+// and in EUC-JP, "中文网页" in GBK, "Café € naïve" in ISO-8859-1 (0x80 is € there, as
+// WHATWG maps ISO-8859-1 to windows-1252).
+const PRIVET_1251 = '\xcf\xf0\xe8\xe2\xe5\xf2, \xec\xe8\xf0';
+const PRIVET_KOI8 = '\xf0\xd2\xc9\xd7\xc5\xd4, \xcd\xc9\xd2';
+const NIHONGO_SJIS = '\x93\xfa\x96\x7b\x8c\xea\x82\xcc\x83\x79\x81\x5b\x83\x57';
+const NIHONGO_EUC = '\xc6\xfc\xcb\xdc\xb8\xec\xa4\xce\xa5\xda\xa1\xbc\xa5\xb8';
+const ZHONGWEN_GBK = '\xd6\xd0\xce\xc4\xcd\xf8\xd2\xb3';
+const CAFE_LATIN1 = 'Caf\xe9 \x80 na\xefve';
+const HTTP_EQUIV = (charset: string): string =>
+  `<meta http-equiv="Content-Type" content="text/html; charset=${charset}">`;
+
+const links = `<!doctype html><html><head><title>Links</title>
+<base href="/docs/guide/">
+<base href="https://elsewhere.test/">
+</head><body>
+<a href="intro">relative</a>
+<a href="../api?x=1&amp;y=2#part">dot segments, a reference, a fragment</a>
+<a href="intro#again">the first one again once the fragment is gone</a>
+<a href="/root">root-relative</a>
+<a href="//cdn.test/lib">scheme-relative</a>
+<a href=" HTTPS://Example.TEST:443/a b ">absolute</a>
+<a href="mailto:x@y.test">mail</a>
+<a href="javascript:void(0)">script</a>
+<a href="data:text/html,hi">data</a>
+<a href="ftp://files.test/x">ftp</a>
+<a href="http://[bad">no URL</a>
+<a href="">the base itself</a>
+<a href="#top">the base again</a>
+<a href="?q=caf&eacute;">a reference in the query</a>
+<a href="?a=1&copy=2">no reference in an attribute before "="</a>
+<a name="x">no href</a>
+<a href="/root">root again</a>
+</body></html>`;
+
+const lateBase = `<!doctype html><html><head><title>Late base</title></head><body>
+<a href="a">before the base</a>
+<link rel="canonical" href="c">
+<base href="https://other.test/x/">
+<a href="b">after the base</a>
+</body></html>`;
+
+const meta = `<!doctype html><html lang=" en-GB "><head><meta charset="utf-8">
+<title>Meta</title>
+<meta name="keywords" content="not this">
+<meta content="  A page &amp; its
+   description: &eacute;t&eacute;  " NAME="Description">
+<meta name="description" content="the second, ignored">
+<meta property="og:title" content="An &quot;OG&quot; title">
+<meta property="og:title" content="the second, ignored">
+<link rel="stylesheet" href="/style.css">
+<link rel="alternate Canonical" href="../canonical/page?x=1">
+<link rel="canonical" href="/the-second-ignored">
+</head><body><html lang="fr"><a href="/x">x</a></body></html>`;
+
 /** Every fixture, by name. */
 export const FIXTURES: Record<string, Fixture> = {
   entities: {
@@ -119,5 +206,77 @@ export const FIXTURES: Record<string, Fixture> = {
     // 0x80 is the euro sign in windows-1252.
     title: 'Caf\u00e9 \u20ac na\u00efve',
     links: 2,
+  },
+  'utf16le-bom': {
+    contentType: 'text/html',
+    body: `\xff\xfe${utf16(wide, false)}`,
+    title: wideTitle,
+    links: 2,
+  },
+  'utf16be-bom': {
+    contentType: 'text/html',
+    body: `\xfe\xff${utf16(wide, true)}`,
+    title: wideTitle,
+    links: 2,
+  },
+  'utf8-bom-latin1-header': {
+    contentType: 'text/html; charset=iso-8859-1',
+    body: `\xef\xbb\xbf${utf8(bomOverHeader)}`,
+    title: 'Caf\u00e9 cr\u00e8me \u2014 UTF-8',
+    links: 1,
+  },
+  'windows-1251': {
+    contentType: 'text/html; charset=windows-1251',
+    body: legacy('', PRIVET_1251),
+    title: '\u041f\u0440\u0438\u0432\u0435\u0442, \u043c\u0438\u0440',
+    links: 1,
+  },
+  'koi8-r': {
+    contentType: 'text/html',
+    body: legacy(HTTP_EQUIV('KOI8-R'), PRIVET_KOI8),
+    title: '\u041f\u0440\u0438\u0432\u0435\u0442, \u043c\u0438\u0440',
+    links: 1,
+  },
+  shift_jis: {
+    contentType: 'text/html',
+    body: legacy('<meta charset="Shift_JIS">', NIHONGO_SJIS),
+    title: '\u65e5\u672c\u8a9e\u306e\u30da\u30fc\u30b8',
+    links: 1,
+  },
+  'euc-jp': {
+    contentType: 'text/html; charset=EUC-JP',
+    body: legacy('', NIHONGO_EUC),
+    title: '\u65e5\u672c\u8a9e\u306e\u30da\u30fc\u30b8',
+    links: 1,
+  },
+  gbk: {
+    contentType: 'text/html',
+    body: legacy('<meta charset=gbk>', ZHONGWEN_GBK),
+    title: '\u4e2d\u6587\u7f51\u9875',
+    links: 1,
+  },
+  'iso-8859-1-http-equiv': {
+    contentType: 'text/html',
+    body: legacy(HTTP_EQUIV('iso-8859-1'), CAFE_LATIN1),
+    title: 'Caf\u00e9 \u20ac na\u00efve',
+    links: 1,
+  },
+  links: {
+    contentType: 'text/html; charset=utf-8',
+    body: links,
+    title: 'Links',
+    links: 16,
+  },
+  'late-base': {
+    contentType: 'text/html; charset=utf-8',
+    body: lateBase,
+    title: 'Late base',
+    links: 2,
+  },
+  meta: {
+    contentType: 'text/html; charset=utf-8',
+    body: meta,
+    title: 'Meta',
+    links: 1,
   },
 };

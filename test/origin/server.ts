@@ -456,13 +456,24 @@ function pageRoute({ res, url }: Call): void {
   send(res, 200, HTML, simplePage(title, '', intParam(url, 'links', 0, 100_000)));
 }
 
-function fixtureRoute({ res, path }: Call): void {
+async function fixtureRoute({ res, path, url }: Call): Promise<void> {
   const fixture = FIXTURES[path.slice('/fixture/'.length)];
   if (!fixture) {
     send(res, 404, HTML, simplePage('No such fixture'));
     return;
   }
-  send(res, 200, fixture.contentType, Buffer.from(fixture.body, 'latin1'));
+  const body = Buffer.from(fixture.body, 'latin1');
+  // ?chunk=N: no Content-Length, and the body in N-byte writes 1 ms apart (a streamed read).
+  const chunk = intParam(url, 'chunk', 0);
+  if (chunk === 0) {
+    send(res, 200, fixture.contentType, body);
+    return;
+  }
+  res.writeHead(200, { 'Content-Type': fixture.contentType });
+  for (let at = 0; at < body.length; at += chunk) {
+    if (!(await write(res, body.subarray(at, at + chunk))) || !(await sleep(res, 1))) return;
+  }
+  res.end();
 }
 
 function textRoute({ res }: Call): void {

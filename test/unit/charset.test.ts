@@ -1,6 +1,12 @@
 // How a body's charset is chosen: byte-order mark, then Content-Type, then <meta>, then UTF-8.
 import { describe, expect, it } from 'vitest';
-import { bodyCharset, charsetFromContentType, isUtf8, SNIFF_BYTES } from '../../src/fetch/charset';
+import {
+  bodyCharset,
+  charsetFromContentType,
+  decoderFirst,
+  isUtf8,
+  SNIFF_BYTES,
+} from '../../src/fetch/charset';
 
 /** The bytes of an ASCII (or latin1) string, one per character. */
 function bytes(text: string, ...prefix: number[]): Uint8Array {
@@ -126,5 +132,39 @@ describe('isUtf8', () => {
     expect(isUtf8('utf-16le')).toBe(false);
     expect(isUtf8('windows-1252')).toBe(false);
     expect(isUtf8('')).toBe(false);
+  });
+});
+
+describe('decoderFirst', () => {
+  it('decodes UTF-16 and ISO-2022-JP before parsing, by any of their labels', () => {
+    for (const [label, encoding] of [
+      ['utf-16le', 'utf-16le'],
+      ['utf-16', 'utf-16le'],
+      ['ucs-2', 'utf-16le'],
+      ['unicodefeff', 'utf-16le'],
+      ['utf-16be', 'utf-16be'],
+      ['unicodefffe', 'utf-16be'],
+      ['iso-2022-jp', 'iso-2022-jp'],
+      ['csiso2022jp', 'iso-2022-jp'],
+    ] as const) {
+      expect({ label, encoding: decoderFirst(label)?.encoding }).toEqual({ label, encoding });
+    }
+    expect(decoderFirst('utf-16be')?.decode(Uint8Array.from([0xfe, 0xff, 0x00, 0xe9]))).toBe(
+      '\u00e9',
+    );
+  });
+
+  it('leaves every other charset to the parser, known or not', () => {
+    for (const label of [
+      'utf-8',
+      'utf8',
+      'shift_jis',
+      'windows-1251',
+      'iso-2022-kr',
+      'x-bogus',
+      '',
+    ]) {
+      expect({ label, decoder: decoderFirst(label) }).toEqual({ label, decoder: null });
+    }
   });
 });

@@ -14,6 +14,7 @@ import {
 } from '../../src/coordinator/host-limits';
 import {
   decide,
+  failureLimit,
   fairWant,
   firstBatch,
   inLastRounds,
@@ -115,7 +116,7 @@ describe('runsToStart', () => {
 
 describe('decide (the retry decision)', () => {
   it('settles a success, and hands a URL its run dropped out again', () => {
-    expect(decide(success, 1, settle, 0, NOW)).toEqual({ action: 'settle', tripsFailFast: false });
+    expect(decide(success, 1, settle, 0, NOW)).toEqual({ action: 'settle' });
     expect(decide(failure('cancelled', null), 1, settle, 0, NOW)).toEqual({ action: 'requeue' });
   });
 
@@ -132,7 +133,6 @@ describe('decide (the retry decision)', () => {
     for (const status of [400, 403, 404, 410, 501, 505]) {
       expect(decide(failure('http_status', status), 1, settle, 0, NOW)).toEqual({
         action: 'settle',
-        tripsFailFast: false,
       });
     }
     for (const kind of ['too_large', 'redirect_loop', 'blocked_target', 'invalid_content']) {
@@ -160,17 +160,10 @@ describe('decide (the retry decision)', () => {
     expect(held).toEqual({ action: 'retry', dueAt: NOW + 60_000 });
   });
 
-  it('trips a failFast job on a permanent failure only', () => {
+  it('a failFast job still retries what is retryable: only a settled failure counts', () => {
     const failFast = { retry, mode: 'failFast' as const };
-    expect(decide(failure('http_status', 404), 1, failFast, 0, NOW)).toEqual({
-      action: 'settle',
-      tripsFailFast: true,
-    });
+    expect(decide(failure('http_status', 404), 1, failFast, 0, NOW)).toEqual({ action: 'settle' });
     expect(decide(failure('timeout', null), 1, failFast, 0, NOW).action).toBe('retry');
-    expect(decide(success, 1, failFast, 0, NOW)).toEqual({
-      action: 'settle',
-      tripsFailFast: false,
-    });
   });
 });
 
@@ -259,5 +252,18 @@ describe('callback delivery state', () => {
       expect(ms).toBeGreaterThanOrEqual(0);
       expect(ms).toBeLessThan(Math.min(60_000, 2_000 * 2 ** (attempt - 1)));
     }
+  });
+});
+
+describe('failureLimit', () => {
+  it('is 0 for failFast, the count given, a share of the URLs for "N%", else none', () => {
+    expect(failureLimit({ mode: 'failFast', maxFailures: null }, 50)).toBe(0);
+    expect(failureLimit({ mode: 'settle', maxFailures: 5 }, 50)).toBe(5);
+    expect(failureLimit({ mode: 'settle', maxFailures: 0 }, 50)).toBe(0);
+    expect(failureLimit({ mode: 'settle', maxFailures: '10%' }, 25)).toBe(2.5);
+    expect(failureLimit({ mode: 'settle', maxFailures: '12.5%' }, 8)).toBe(1);
+    expect(failureLimit({ mode: 'settle', maxFailures: '100%' }, 8)).toBe(8);
+    expect(failureLimit({ mode: 'settle', maxFailures: null }, 8)).toBe(null);
+    expect(failureLimit({ mode: 'settle' }, 8)).toBe(null);
   });
 });

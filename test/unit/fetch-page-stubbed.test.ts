@@ -118,6 +118,8 @@ describe('fetchPage: a page that is read', () => {
       links: 0,
       bytes: 5,
       data: null,
+      linkUrls: null,
+      meta: null,
     });
   });
 
@@ -151,6 +153,8 @@ describe('fetchPage: a page that is read', () => {
       links: 2,
       bytes: page.length,
       data: null,
+      linkUrls: null,
+      meta: null,
     });
     expect(bodyRead).toBe(1);
   });

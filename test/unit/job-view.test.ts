@@ -28,12 +28,16 @@ describe('jobView', () => {
     counts.move(null, 'out', 2);
     const view = jobView(
       row({ deadline_at: Date.UTC(2026, 11, 2) }),
-      'settle',
+      { mode: 'settle', maxFailures: '10%', redriveOf: 'j0source' },
       counts,
       1,
       new JobStats(),
+      ['j0redrive1'],
     );
     expect(view).toMatchObject({
+      maxFailures: '10%',
+      redriveOf: 'j0source',
+      redrives: ['j0redrive1'],
       createdAt: '2026-12-01T00:00:00.000Z',
       deadlineAt: '2026-12-02T00:00:00.000Z',
       startedAt: null,
@@ -44,8 +48,17 @@ describe('jobView', () => {
 
   it('never throws on a stored time no Date can hold: it shows null', () => {
     for (const bad of [9e15, 1e308, Number.POSITIVE_INFINITY, Number.NaN]) {
-      const view = jobView(row({ deadline_at: bad }), 'settle', new UrlCounts(), 0, new JobStats());
+      const spec = { mode: 'settle' as const };
+      const view = jobView(row({ deadline_at: bad }), spec, new UrlCounts(), 0, new JobStats());
       expect(view.deadlineAt).toBe(null);
     }
+  });
+
+  it('shows failFast as maxFailures 0, and no limit, source or redrives by default', () => {
+    const counts = new UrlCounts();
+    const failFast = jobView(row({}), { mode: 'failFast' }, counts, 0, new JobStats());
+    expect(failFast).toMatchObject({ mode: 'failFast', maxFailures: 0 });
+    const plain = jobView(row({}), { mode: 'settle' }, counts, 0, new JobStats());
+    expect(plain).toMatchObject({ maxFailures: null, redriveOf: null, redrives: [] });
   });
 });

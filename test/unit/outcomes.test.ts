@@ -5,6 +5,7 @@ import { HostTable } from '../../src/coordinator/hosts';
 import type { JobRecord } from '../../src/coordinator/job-record';
 import { JobStats } from '../../src/coordinator/job-view';
 import { applyOutcomes, writeSettled } from '../../src/coordinator/outcomes';
+import { failureLimit } from '../../src/coordinator/policy';
 import type { QueuedRow, Settled, UrlStore } from '../../src/coordinator/url-store';
 import type { PageOutcome } from '../../src/fetch/fetch-page';
 import type { JobSpec, Result } from '../../src/jobs/types';
@@ -144,6 +145,7 @@ function setUp(n: number, random: () => number, over: Partial<JobSpec> = {}) {
     settle,
     wantAlarm: (at: number) => alarms.push(at),
     random,
+    failureLimit: failureLimit(spec, n),
   };
   /** Hands out what is queued, has the run start it, and reports `outcome` for URL `idx`. */
   const attempt = (idx: number, outcome: PageOutcome, now: number) => {
@@ -179,6 +181,8 @@ const success: PageOutcome = {
   links: 0,
   bytes: 10,
   data: null,
+  linkUrls: null,
+  meta: null,
   durationMs: 5,
   fetchedAt: '2026-01-01T00:00:00.000Z',
 };
@@ -289,6 +293,8 @@ describe('applyOutcomes and writeSettled: one Result per URL', () => {
         durationMs: 7,
         fetchedAt: null,
         data: null,
+        linkUrls: null,
+        meta: null,
         error: ok ? null : { kind: 'http_status', message: 'HTTP 404' },
       },
     });
@@ -325,5 +331,34 @@ describe('applyOutcomes: what counts as an attempt', () => {
     const { store, attempt } = setUp(1, () => 0);
     attempt(0, blocked(302), 1_000);
     expect(store.results.get(0)).toMatchObject({ attempts: 1, status: 302 });
+  });
+});
+
+describe('applyOutcomes: the failure limit', () => {
+  /** Hands out what is queued and reports a 404 for each of `ids` in one report. */
+  const fails = (t: ReturnType<typeof setUp>, ids: number[]) => {
+    t.book.handOut(0, 6, 1_000);
+    const report: WorkOutcome[] = ids.map((idx) => ({ type: 'page', idx, outcome: failure(404) }));
+    return applyOutcomes(t.deps, 0, report, 1_000);
+  };
+
+  it('maxFailures 1: the second failure passes it; the outcomes after it are left to the ending', () => {
+    const t = setUp(4, () => 0, { maxFailures: 1 });
+    expect(fails(t, [0, 1, 2])).toBe(
+      'cancelled: maxFailures 1 exceeded (2 failed; the last: http://h/1 (http_status: HTTP 404))',
+    );
+    expect([...t.store.results.keys()]).toEqual([0, 1]);
+    expect(t.counts.failed).toBe(2);
+  });
+
+  it('"50%" of 4 URLs tolerates 2 failures, and a third passes it', () => {
+    const t = setUp(4, () => 0, { maxFailures: '50%' });
+    expect(fails(t, [0, 1])).toBe(null);
+    expect(fails(t, [2])).toMatch(/^cancelled: maxFailures 50% exceeded \(3 failed; /);
+  });
+
+  it('failFast keeps its own message', () => {
+    const t = setUp(2, () => 0, { mode: 'failFast' });
+    expect(fails(t, [0])).toBe('cancelled: failFast tripped by http://h/0 (http_status: HTTP 404)');
   });
 });

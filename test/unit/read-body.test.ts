@@ -299,7 +299,7 @@ describe('readBody: small HTML, read whole', () => {
 describe('readBody: larger HTML with the charset in the header', () => {
   const type = 'text/html; charset=iso-8859-1';
 
-  it('streams the body through the rewriter as it is and counts its output', async () => {
+  it('streams the body through the rewriter as it is and counts it', async () => {
     for (const maxBytes of [1_000, 5_000_000]) {
       const { body, state } = source([encode('<p>one'), encode('two</p>')]);
       const stub = stubExtractor();
@@ -317,13 +317,13 @@ describe('readBody: larger HTML with the charset in the header', () => {
     }
   });
 
-  it('counts nothing when the rewriter gives no body', async () => {
-    const { body } = source([encode('abc')]);
+  it('counts what it read while looking for a byte-order mark when the rewriter gives no body', async () => {
+    const { body } = source([encode('abc'), encode('def')]);
     const empty = {
       rewriter: { transform: () => new Response(null) },
       result: () => ({ title: null, links: 0, data: null }),
     } as unknown as Extractor;
-    const progress = { bytes: 5 };
+    const progress = { bytes: 0 };
     const req = request();
     const out = await readBody(
       html(body, type),
@@ -334,7 +334,7 @@ describe('readBody: larger HTML with the charset in the header', () => {
       progress,
     );
     expect(out).toEqual({ title: null, links: 0, data: null });
-    expect(progress.bytes).toBe(0);
+    expect(progress.bytes).toBe(3);
   });
 
   it('rejects with the abort reason while the body streams', async () => {
@@ -600,5 +600,51 @@ describe('readBody: HTML of unknown length, charset sniffed', () => {
     await expect(streaming).rejects.toBe('stop streaming');
     await new Promise((r) => setTimeout(r, 0));
     expect(late.state.cancelled).toBe(true);
+  });
+});
+
+describe('readBody: UTF-16, decoded before the rewriter', () => {
+  const text = '<title>\u00e9 \u{1F600}</title>';
+  /** `text` in UTF-16LE after a byte-order mark. */
+  const utf16 = Uint8Array.from([
+    0xff,
+    0xfe,
+    ...Array.from({ length: text.length }, (_, i) => text.charCodeAt(i)).flatMap((u) => [
+      u & 0xff,
+      u >> 8,
+    ]),
+  ]);
+  const utf8 = (chunks: Uint8Array[]): string =>
+    new TextDecoder().decode(Uint8Array.from(chunks.flatMap((c) => [...c])));
+
+  it('hands the rewriter UTF-8 without the mark, whole or streamed in odd pieces', async () => {
+    const pieces = Array.from({ length: Math.ceil(utf16.length / 3) }, (_, i) =>
+      utf16.slice(i * 3, i * 3 + 3),
+    );
+    for (const [declared, body] of [
+      [utf16.length, utf16],
+      [null, source(pieces).body],
+      [BUFFER_LIMIT + 1, source(pieces).body],
+    ] as const) {
+      const stub = stubExtractor();
+      const progress = { bytes: 0 };
+      const req = request({ selectors: { t: 'title' } });
+      const res = html(body, 'text/html; charset=windows-1252');
+      expect(await readBody(res, declared, req, live(), stub.make, progress)).toBe(stub.result);
+      expect({ declared, seen: stub.seen.map((s) => [s.contentType, utf8(s.chunks)]) }).toEqual({
+        declared,
+        seen: [['text/html; charset=utf-8', text]],
+      });
+      expect(progress.bytes).toBe(utf16.length);
+    }
+  });
+
+  it('scans a small UTF-16 page without a rewriter', async () => {
+    const stub = stubExtractor();
+    const out = await readBody(html(utf16), utf16.length, request(), live(), stub.make, {
+      bytes: 0,
+    });
+    expect(out).toEqual({ title: '\u00e9 \u{1F600}', links: 0, data: null });
+    expect(stub.made()).toBe(0);
   });
 });

@@ -131,6 +131,8 @@ const deniedResult = (url: string, status: number): Result => ({
   durationMs: 0,
   fetchedAt: null,
   data: null,
+  linkUrls: null,
+  meta: null,
   error: {
     kind: 'robots',
     message: `robots.txt unreachable (HTTP ${status}): nothing on this host is fetched`,

@@ -51,6 +51,15 @@ describe('fixtures', () => {
       expect(out.bytes).toBe(fixture.body.length);
       expect(out.data).toBeNull();
     });
+
+    it(`extracts the same from ${name} streamed in 7-byte writes`, async () => {
+      const out = expectOk(await get(at(`/fixture/${name}?chunk=7`)));
+      expect({ title: out.title, links: out.links, bytes: out.bytes }).toEqual({
+        title: fixture.title,
+        links: fixture.links,
+        bytes: fixture.body.length,
+      });
+    });
   }
 
   it('decodes every kind of character reference in the title, once', async () => {
