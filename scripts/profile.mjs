@@ -94,3 +94,6 @@ for (const [key, us] of rows) {
     `${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / 1e3).toFixed(0).padStart(7)} ms  ${key}`,
   );
 }
+// wrangler's inspector proxy may never answer the WebSocket close frame while the runtime is
+// busy, and the half-closed socket would keep this process (and whoever awaits it) alive.
+process.exit(0);

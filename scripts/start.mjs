@@ -50,6 +50,11 @@ const child = spawn(wrangler, args, {
     ...process.env,
     WRANGLER_SEND_METRICS: 'false',
     CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+    // wrangler dev otherwise streams a trace of every request, RPC, alarm and subrequest to a
+    // collector that writes it to a SQLite store, on the same runtime thread that serves the
+    // API, so every request pays for it. X_LOCAL_OBSERVABILITY=true brings it back (the
+    // traces of wrangler's local explorer).
+    X_LOCAL_OBSERVABILITY: process.env.X_LOCAL_OBSERVABILITY ?? 'false',
   },
 });
 for (const sig of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
