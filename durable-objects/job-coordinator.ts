@@ -3,16 +3,11 @@ import { aftercare, retentionMs } from '../src/coordinator/aftercare';
 import { exchange } from '../src/coordinator/exchange';
 import { Job, storeNewJob } from '../src/coordinator/job';
 import { JobRecord } from '../src/coordinator/job-record';
-import {
-  type AttemptsPage,
-  attemptRecord,
-  type DeadlineResult,
-  type ResultsPage,
-  resultsPage,
-} from '../src/coordinator/job-view';
+import type { AttemptsPage, DeadlineResult, ResultsPage } from '../src/coordinator/job-view';
 import { COORDINATOR_MIGRATIONS } from '../src/coordinator/migrations';
 import { type RedriveSource, redriveSource } from '../src/coordinator/redrive';
 import { probeRuns, type ShardPort, shardPort, startRuns } from '../src/coordinator/shard-runs';
+import type { ResultFilter } from '../src/coordinator/url-store';
 import { userAgent } from '../src/fetch/user-agent';
 import type { CreateOutcome, ErrorKind, JobView, NewJob } from '../src/jobs/types';
 import { Sql } from '../src/lib/sql';
@@ -27,7 +22,7 @@ const MAX_TICK_MS = 5_000;
  * Default for SETTLE_CHUNK_ROWS: URLs an ending job settles per turn of the thread, so reads
  * and shard calls that come during the ending of a large job wait one chunk, not all of it.
  */
-const DEFAULT_SETTLE_CHUNK_ROWS = 1_000;
+const DEFAULT_CHUNK = 1_000;
 
 /** Settings wrangler.toml does not declare: SETTLE_CHUNK_ROWS (tests), secret WEBHOOK_SECRET. */
 type CoordinatorEnv = Env & { SETTLE_CHUNK_ROWS?: string; WEBHOOK_SECRET?: string };
@@ -56,8 +51,7 @@ export class JobCoordinator extends DurableObject<CoordinatorEnv> {
   constructor(ctx: DurableObjectState, env: CoordinatorEnv) {
     super(ctx, env);
     this.#leaseMs = Number(env.SHARD_LEASE_MS) || DEFAULT_LEASE_MS;
-    const chunk = Math.floor(Number(env.SETTLE_CHUNK_ROWS) || DEFAULT_SETTLE_CHUNK_ROWS);
-    this.#chunkRows = Math.max(1, chunk);
+    this.#chunkRows = Math.max(1, Math.floor(Number(env.SETTLE_CHUNK_ROWS) || DEFAULT_CHUNK));
     this.#tickMs = Math.min(MAX_TICK_MS, this.#leaseMs);
     this.#sql = new Sql(ctx.storage.sql);
     this.#shards = shardPort(env.FETCH_SHARD, () => this.#job?.record.row.job_id ?? '');
@@ -113,16 +107,17 @@ export class JobCoordinator extends DurableObject<CoordinatorEnv> {
     limit: number,
     owner?: string,
   ): Promise<AttemptsPage | null> {
-    const job = this.#woke(owner);
-    if (!job) return null;
-    const items = job.store.attemptsAfter(afterIdx, afterN, limit).map(attemptRecord);
-    return { items, terminal: job.record.terminal };
+    return this.#woke(owner)?.attemptsPage(afterIdx, afterN, limit) ?? null;
   }
 
   /** A page of results in settlement order, after sequence number `afterSeq`. */
-  async results(afterSeq: number, limit: number, owner?: string): Promise<ResultsPage | null> {
-    const job = this.#woke(owner);
-    return job ? resultsPage(job.store, afterSeq, limit, job.record.terminal) : null;
+  async results(
+    afterSeq: number,
+    limit: number,
+    owner?: string,
+    filter?: ResultFilter,
+  ): Promise<ResultsPage | null> {
+    return this.#woke(owner)?.resultsPage(afterSeq, limit, filter) ?? null;
   }
 
   /**

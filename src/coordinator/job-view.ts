@@ -3,7 +3,7 @@ import { LatencyHistogram } from '../lib/histogram';
 import type { UrlCounts } from './counts';
 import type { RunSlot } from './handout-book';
 import type { JobRecord, JobRow } from './job-record';
-import type { AttemptRow, UrlStore } from './url-store';
+import type { AttemptRow, ResultFilter, UrlStore } from './url-store';
 
 /** A job's latency histogram and byte total, over the Results that fetched. */
 export class JobStats {
@@ -112,6 +112,8 @@ export interface ResultsPage {
   /** Whether Results settled after this page (when it was cut by rows or bytes). */
   more: boolean;
   terminal: boolean;
+  /** The job's selector names, in order: the `data.<name>` columns of CSV. */
+  selectors: string[];
 }
 
 /** Why a job's deadline cannot be moved now (terminal, or already ending), or null. */
@@ -126,15 +128,17 @@ export function resultsPage(
   store: Pick<UrlStore, 'resultsAfter' | 'hasResultAfter'>,
   afterSeq: number,
   limit: number,
-  terminal: boolean,
+  job: { terminal: boolean; selectors: string[] },
+  filter: ResultFilter = {},
 ): ResultsPage {
-  const rows = store.resultsAfter(afterSeq, limit, RESULTS_PAGE_BYTES);
+  const rows = store.resultsAfter(afterSeq, limit, RESULTS_PAGE_BYTES, filter);
   const lastSeq = rows.at(-1)?.seq ?? afterSeq;
   return {
     bodies: rows.map((r) => r.body),
     lastSeq,
-    more: store.hasResultAfter(lastSeq),
-    terminal,
+    more: store.hasResultAfter(lastSeq, filter),
+    terminal: job.terminal,
+    selectors: job.selectors,
   };
 }
 

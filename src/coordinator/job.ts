@@ -8,10 +8,20 @@ import { JobEnding } from './ending';
 import { HandoutBook } from './handout-book';
 import { HostTable, insertHosts } from './hosts';
 import { JobRecord } from './job-record';
-import { type DeadlineResult, deadlineLocked, inFlightOf, JobStats, jobView } from './job-view';
+import {
+  type AttemptsPage,
+  attemptRecord,
+  type DeadlineResult,
+  deadlineLocked,
+  inFlightOf,
+  JobStats,
+  jobView,
+  type ResultsPage,
+  resultsPage,
+} from './job-view';
 import { applyOutcomes, writeSettled } from './outcomes';
 import { failureLimit } from './policy';
-import { type Settled, UrlStore } from './url-store';
+import { type ResultFilter, type Settled, UrlStore } from './url-store';
 import { hostOf } from './url-text';
 
 /** What a loaded job needs from the Durable Object that holds it. */
@@ -161,6 +171,19 @@ export class Job {
   timeOut(): Promise<void> {
     const message = 'the job deadline passed before this URL settled';
     return this.ending.end({ status: 'timed_out', kind: 'deadline', message });
+  }
+
+  /** A page of the attempt log (see routes/attempts.ts), after (afterIdx, afterN). */
+  attemptsPage(afterIdx: number, afterN: number, limit: number): AttemptsPage {
+    const items = this.store.attemptsAfter(afterIdx, afterN, limit).map(attemptRecord);
+    return { items, terminal: this.record.terminal };
+  }
+
+  /** A page of Results in settlement order after `afterSeq`, of those `filter` lets through. */
+  resultsPage(afterSeq: number, limit: number, filter?: ResultFilter): ResultsPage {
+    const { terminal } = this.record;
+    const selectors = Object.keys(this.spec.extract.selectors);
+    return resultsPage(this.store, afterSeq, limit, { terminal, selectors }, filter);
   }
 
   /** Completes the job once every URL has its Result; true when the job is terminal. */

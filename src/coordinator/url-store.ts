@@ -68,6 +68,19 @@ const INSERT_CHUNK_CHARS = 1_000_000;
 const LOST_MESSAGE =
   'the shard running this fetch stopped before reporting it; the URL was run again';
 
+/** Which Results a page holds: all, or only ok (or failed) ones, or one error kind. */
+export interface ResultFilter {
+  ok?: boolean;
+  kind?: string;
+}
+
+/** The filter's test, on parameters ?4 (ok: 1, 0 or NULL for any) and ?5 (kind, or NULL). */
+const FILTERED = '(?4 IS NULL OR ok = ?4) AND (?5 IS NULL OR kind = ?5)';
+
+function filterParams(f: ResultFilter): [number | null, string | null] {
+  return [f.ok === undefined ? null : f.ok ? 1 : 0, f.kind ?? null];
+}
+
 /**
  * Every SQL statement on a job's `urls`, `results` and `attempt_log` tables. It keeps no state
  * of its own: callers keep the counts that follow from what it returns.
@@ -322,18 +335,20 @@ export class UrlStore {
     afterSeq: number,
     limit: number,
     maxBytes: number,
+    filter: ResultFilter = {},
   ): Array<{ seq: number; body: string }> {
     return this.#sql.all(
       `SELECT seq, body FROM (
          SELECT seq, body, size, sum(size) OVER (ORDER BY seq) AS upto
          FROM (
            SELECT seq, body, length(CAST(body AS BLOB)) AS size FROM results
-           WHERE seq > ?1 ORDER BY seq LIMIT ?2
+           WHERE seq > ?1 AND ${FILTERED} ORDER BY seq LIMIT ?2
          )
        ) WHERE upto <= ?3 OR upto = size ORDER BY seq`,
       afterSeq,
       limit,
       maxBytes,
+      ...filterParams(filter),
     );
   }
 
@@ -350,9 +365,16 @@ export class UrlStore {
     );
   }
 
-  /** Whether a Result settled after sequence number `seq`. */
-  hasResultAfter(seq: number): boolean {
-    return this.#sql.one('SELECT 1 AS x FROM results WHERE seq > ? LIMIT 1', seq) !== null;
+  /** Whether a Result (one `filter` lets through) settled after sequence number `seq`. */
+  hasResultAfter(seq: number, filter: ResultFilter = {}): boolean {
+    const row = this.#sql.one(
+      `SELECT 1 AS x FROM results WHERE seq > ?1 AND ${FILTERED} LIMIT 1`,
+      seq,
+      null,
+      null,
+      ...filterParams(filter),
+    );
+    return row !== null;
   }
 
   /** Up to `limit` attempt log entries after (idx, n), in URL then attempt order. */

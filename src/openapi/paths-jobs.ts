@@ -1,3 +1,4 @@
+import { ERROR_KINDS } from '../jobs/types';
 import { DEFAULT_LIMIT, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, MAX_LIMIT } from '../routes/paging';
 import {
   BODY_ERRORS,
@@ -125,7 +126,8 @@ const results: Paths[string] = {
     summary: 'Read Results',
     description:
       'Results in the order URLs settled: a JSON page, or with `Accept: application/x-ndjson` ' +
-      'every Result streamed one per line. On a running job `nextCursor` stays non-null, so ' +
+      '(`text/csv`) every Result streamed one per line (one CSV row). `ok` and `kind` filter; ' +
+      'they combine and page the same way. On a running job `nextCursor` stays non-null, so ' +
       'polling with it misses nothing; a short page with a cursor means more follow.',
     tags: ['results'],
     parameters: [
@@ -138,10 +140,29 @@ const results: Paths[string] = {
         schema: { type: 'string', enum: ['true', 'false'], default: 'false' },
       },
       {
+        name: 'ok',
+        in: 'query',
+        description: 'only ok Results (`true`) or only failed ones (`false`)',
+        schema: { type: 'string', enum: ['true', 'false'] },
+      },
+      {
+        name: 'kind',
+        in: 'query',
+        description: 'only failed Results of this error kind',
+        schema: { type: 'string', enum: [...ERROR_KINDS] },
+      },
+      {
+        name: 'format',
+        in: 'query',
+        description: 'overrides `Accept`: a JSON page, or every Result as NDJSON or CSV',
+        schema: { type: 'string', enum: ['json', 'ndjson', 'csv'] },
+      },
+      {
         name: 'Accept',
         in: 'header',
-        description: '`application/x-ndjson` streams every Result instead of one page',
-        schema: { type: 'string', enum: ['application/json', 'application/x-ndjson'] },
+        description:
+          '`application/x-ndjson` or `text/csv` streams every Result instead of one page',
+        schema: { type: 'string', enum: ['application/json', 'application/x-ndjson', 'text/csv'] },
       },
     ],
     responses: {
@@ -150,6 +171,14 @@ const results: Paths[string] = {
         content: {
           'application/json': { schema: { $ref: '#/components/schemas/ResultsPage' } },
           'application/x-ndjson': ndjson,
+          'text/csv': {
+            schema: {
+              type: 'string',
+              description:
+                'RFC 4180, CRLF rows: url, finalUrl, ok, status, contentType, title, links, bytes, ' +
+                'attempts, durationMs, fetchedAt, errorKind, errorMessage, then data.<name> per selector',
+            },
+          },
         },
       },
       ...errors('invalid_request', 'not_found'),

@@ -9,14 +9,29 @@ export interface StreamOptions {
   /** The pause before asking again when a followed job had nothing new. */
   pollMs?: number;
   now?: () => number;
+  /** How Results are written: NDJSON (one per line) unless given. */
+  format?: StreamFormat;
 }
+
+/** A way to write a stream of Results: its media type, what comes first, and each page. */
+export interface StreamFormat {
+  contentType: string;
+  head: (first: ResultsPage) => string;
+  page: (page: ResultsPage) => string;
+}
+
+export const NDJSON: StreamFormat = {
+  contentType: 'application/x-ndjson; charset=utf-8',
+  head: () => '',
+  page: (p) => `${p.bodies.join('\n')}\n`,
+};
 
 const MAX_FOLLOW_MS = 15 * 60_000;
 const FOLLOW_POLL_MS = 500;
 
 /**
- * Every Result from `first` on, one per line, one page read per pull: memory holds one page
- * (bounded by rows and bytes) whatever the job's size.
+ * Every Result from `first` on, one per line (or as `format` writes them), one page read per
+ * pull: memory holds one page (bounded by rows and bytes) whatever the job's size.
  */
 export function ndjsonResponse(
   first: ResultsPage,
@@ -27,16 +42,23 @@ export function ndjsonResponse(
   const now = options.now ?? Date.now;
   const started = now();
   const enc = new TextEncoder();
+  const format = options.format ?? NDJSON;
   let page: ResultsPage | null = first;
   let unsent = true;
+  let headSent = false;
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
       for (;;) {
         if (!page) break;
+        if (!headSent) {
+          headSent = true;
+          const head = format.head(page);
+          if (head !== '') controller.enqueue(enc.encode(head));
+        }
         if (unsent) {
           unsent = false;
           if (page.bodies.length > 0) {
-            controller.enqueue(enc.encode(`${page.bodies.join('\n')}\n`));
+            controller.enqueue(enc.encode(format.page(page)));
             return;
           }
         }
@@ -51,7 +73,7 @@ export function ndjsonResponse(
   });
   return new Response(stream, {
     headers: {
-      'content-type': 'application/x-ndjson; charset=utf-8',
+      'content-type': format.contentType,
       'cache-control': 'no-store',
     },
   });

@@ -1,32 +1,86 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { AppEnv } from '../app-env';
+import type { ResultsPage } from '../coordinator/job-view';
+import type { ResultFilter } from '../coordinator/url-store';
+import { ERROR_KINDS, type Result } from '../jobs/types';
+import { csvHeader, csvRow } from '../lib/csv';
+import { ApiError } from '../middleware/errors';
 import { coordinatorFor, found, ownerScope } from './job-stub';
-import { ndjsonResponse } from './ndjson-stream';
+import { NDJSON, ndjsonResponse, type StreamFormat } from './ndjson-stream';
 import { parseLimit, readCursor } from './paging';
 
 const STREAM_PAGE = 500;
 
+/** RFC 4180 CSV: a header row (with the job's selectors), then one row per Result. */
+const CSV: StreamFormat = {
+  contentType: 'text/csv; charset=utf-8; header=present',
+  head: (first) => csvHeader(first.selectors),
+  page: (p) => p.bodies.map((b) => csvRow(JSON.parse(b) as Result, p.selectors)).join(''),
+};
+
 export const resultRoutes = new Hono<AppEnv>();
 
-/** Results in settlement order: a JSON page with a cursor, or all of them as NDJSON. */
+/**
+ * Results in settlement order, optionally only ok or failed ones (`ok`) or one error kind
+ * (`kind`): a JSON page with a cursor, or all of them streamed as NDJSON or CSV.
+ */
 resultRoutes.get('/:id/results', async (c) => {
   const id = c.req.param('id');
   const stub = coordinatorFor(c.env, id);
   const after = decodeCursor(c.req.query('cursor'));
   const owner = ownerScope(c);
-  if ((c.req.header('accept') ?? '').includes('application/x-ndjson')) {
-    const first = found(await stub.results(after, STREAM_PAGE, owner), id);
+  const filter = parseFilter(c);
+  const format = streamFormat(c);
+  if (format) {
+    const first = found(await stub.results(after, STREAM_PAGE, owner, filter), id);
     const follow = c.req.query('follow') === 'true';
-    return ndjsonResponse(first, (seq) => stub.results(seq, STREAM_PAGE, owner), { follow });
+    const next = (seq: number) => stub.results(seq, STREAM_PAGE, owner, filter);
+    return ndjsonResponse(first, next, { follow, format });
   }
   const limit = parseLimit(c.req.query('limit'));
-  const page = found(await stub.results(after, limit, owner), id);
+  const page: ResultsPage = found(await stub.results(after, limit, owner, filter), id);
   const more = page.more || !page.terminal;
   const next = more ? JSON.stringify(encodeCursor(page.lastSeq)) : 'null';
   return c.body(`{"items":[${page.bodies.join(',')}],"nextCursor":${next}}`, 200, {
     'content-type': 'application/json; charset=utf-8',
   });
 });
+
+/** `?ok=true|false` and `?kind=<error kind>`; they combine. */
+function parseFilter(c: Context<AppEnv>): ResultFilter {
+  const filter: ResultFilter = {};
+  const ok = c.req.query('ok');
+  if (ok !== undefined) {
+    if (ok !== 'true' && ok !== 'false')
+      throw new ApiError('invalid_request', 'ok: expected true or false');
+    filter.ok = ok === 'true';
+  }
+  const kind = c.req.query('kind');
+  if (kind !== undefined) {
+    if (!(ERROR_KINDS as readonly string[]).includes(kind)) {
+      throw new ApiError('invalid_request', `kind: expected one of ${ERROR_KINDS.join(', ')}`);
+    }
+    filter.kind = kind;
+  }
+  return filter;
+}
+
+/**
+ * The stream asked for, or null for a JSON page: `?format=csv|ndjson|json` wins, else
+ * `Accept: text/csv` or `application/x-ndjson`.
+ */
+function streamFormat(c: Context<AppEnv>): StreamFormat | null {
+  const asked = c.req.query('format');
+  if (asked !== undefined) {
+    if (asked === 'csv') return CSV;
+    if (asked === 'ndjson') return NDJSON;
+    if (asked === 'json') return null;
+    throw new ApiError('invalid_request', 'format: expected json, ndjson or csv');
+  }
+  const accept = c.req.header('accept') ?? '';
+  if (accept.includes('application/x-ndjson')) return NDJSON;
+  return accept.includes('text/csv') ? CSV : null;
+}
 
 /** Cursors are opaque to clients: the last settlement sequence number seen, encoded. */
 function encodeCursor(seq: number): string {

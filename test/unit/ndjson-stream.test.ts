@@ -5,6 +5,7 @@ import type { ResultsPage } from '../../src/coordinator/job-view';
 import { ndjsonResponse } from '../../src/routes/ndjson-stream';
 
 const page = (seqs: number[], more: boolean, terminal: boolean, after = 0): ResultsPage => ({
+  selectors: [],
   bodies: seqs.map((s) => `{"seq":${s}}`),
   lastSeq: seqs.at(-1) ?? after,
   more,
