@@ -9,12 +9,28 @@ export const MAX_REDIRECTS = 10;
 
 const ACCEPT = 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8';
 
-/** Request headers of every hop of a page fetch, built once per run (fetch copies them). */
-export function pageHeaders(agent: string = userAgent()): Readonly<Record<string, string>> {
-  return { 'user-agent': agent, accept: ACCEPT };
+/**
+ * Request headers of every hop of a page fetch, built once per run (fetch copies them): the
+ * User-Agent, Accept, and a job's own headers (names lowercased; they may replace Accept).
+ */
+export function pageHeaders(
+  agent: string = userAgent(),
+  extra: Readonly<Record<string, string>> = {},
+): Readonly<Record<string, string>> {
+  const own = Object.entries(extra).map(([name, value]) => [name.toLowerCase(), value]);
+  return { accept: ACCEPT, ...Object.fromEntries(own), 'user-agent': agent };
 }
 
 const DEFAULT_HEADERS = pageHeaders();
+
+/** Request headers that carry credentials: not sent across origins on a redirect. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
+
+function withoutCredentials(h: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(h).filter(([name]) => !CREDENTIAL_HEADERS.has(name.toLowerCase())),
+  );
+}
 
 export interface PageRequest {
   /** Absolute http(s) URL to fetch. */
@@ -274,13 +290,17 @@ export async function fetchPage(req: PageRequest): Promise<PageOutcome> {
     let url = parseUrl(req.url);
     if (url === null) return failure(progress, 'network', `invalid URL: ${req.url}`);
     const seen = new Set<string>();
+    const firstOrigin = url.origin;
     let res: Response;
     for (let hops = 0; ; hops++) {
       const refused = refusedTarget(url, req);
       if (refused !== null) return failure(progress, 'blocked_target', refused);
       seen.add(withoutHash(url));
       progress.finalUrl = url.href;
-      const headers = req.headers ?? DEFAULT_HEADERS;
+      const given = req.headers ?? DEFAULT_HEADERS;
+      // As fetch does: credentials a job sends go to its own URL's origin, never to another
+      // origin a redirect leads to.
+      const headers = url.origin === firstOrigin ? given : withoutCredentials(given);
       res = await fetch(url.href, { redirect: 'manual', signal, headers });
       progress.status = res.status;
       progress.contentType = res.headers.get('content-type');

@@ -36,7 +36,7 @@ export async function fetchRobots(
         headers: { 'user-agent': agent },
       });
       const next = redirectLocation(res, target);
-      if (next === null) return await rulesOf(res);
+      if (next === null) return await rulesOf(res, agent);
       await res.body?.cancel();
       if (hop >= MAX_ROBOTS_REDIRECTS) return unavailable();
       target = next;
@@ -50,11 +50,11 @@ export async function fetchRobots(
 }
 
 /** The rules a final (not redirecting) robots.txt answer gives. */
-async function rulesOf(res: Response): Promise<RobotsRules> {
+async function rulesOf(res: Response, agent: string): Promise<RobotsRules> {
   const verdict = rulesForStatus(res.status);
   if (verdict !== 'fetch-body') {
     await res.body?.cancel();
     return verdict;
   }
-  return parseRobots((await readTextUpTo(res.body, MAX_ROBOTS_BYTES)).text);
+  return parseRobots((await readTextUpTo(res.body, MAX_ROBOTS_BYTES)).text, agent);
 }

@@ -32,6 +32,51 @@ const selectorsSchema = z
     }
   });
 
+/**
+ * Request headers a job may not set: the transport's own (framing, hop-by-hop, the target) and
+ * `user-agent`, which has its own field.
+ */
+const SERVICE_HEADERS = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+  'user-agent',
+]);
+
+/** An HTTP header name: an RFC 9110 token. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]{1,100}$/;
+
+/** Up to 20 request headers: valid HTTP token names, values of at most 1,000 characters. */
+const headersSchema = z
+  .record(
+    z.string(),
+    z
+      .string()
+      .max(1000)
+      .refine((v) => !/[\r\n\0]/.test(v), { message: 'must not hold CR, LF or NUL' }),
+  )
+  .superRefine((headers, ctx) => {
+    const names = Object.keys(headers).map((n) => n.toLowerCase());
+    if (names.length > 20) ctx.addIssue({ code: 'custom', message: 'at most 20 headers' });
+    names.forEach((name, i) => {
+      if (!HEADER_NAME.test(name)) {
+        ctx.addIssue({ code: 'custom', path: [name], message: 'not an HTTP header name' });
+      } else if (SERVICE_HEADERS.has(name)) {
+        const why = name === 'user-agent' ? 'use the userAgent field' : 'set by the service';
+        ctx.addIssue({ code: 'custom', path: [name], message: `not allowed here (${why})` });
+      } else if (names.indexOf(name) !== i) {
+        ctx.addIssue({ code: 'custom', path: [name], message: 'given twice' });
+      }
+    });
+  });
+
 const httpUrl = z.string().refine((u) => parseTarget(u).ok, { message: 'not an http(s) URL' });
 
 /** The body of POST /v1/jobs, minus `urls` (validated separately: it can hold 100,000 items). */
@@ -67,6 +112,13 @@ export const jobOptionsSchema = z.strictObject({
     })
     .optional(),
   callbackUrl: httpUrl.optional(),
+  headers: headersSchema.optional(),
+  userAgent: z
+    .string()
+    .min(1)
+    .max(300)
+    .refine((v) => !/[\r\n\0]/.test(v), { message: 'must not hold CR, LF or NUL' })
+    .optional(),
 });
 
 export interface Issue {
@@ -188,6 +240,8 @@ export function parseJob(body: unknown, limits: JobLimits): ParsedJob {
       meta: opts.extract?.meta ?? false,
     },
     callbackUrl: opts.callbackUrl ?? null,
+    headers: opts.headers ?? {},
+    userAgent: opts.userAgent ?? null,
   };
   if (spec.mode === 'failFast' && spec.maxFailures !== null) {
     return fail(

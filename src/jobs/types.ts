@@ -41,6 +41,10 @@ export interface JobSpec {
   /** `links`, `meta`: absent in jobs stored before they existed, which is false. */
   extract: { selectors: Record<string, string>; links?: boolean; meta?: boolean };
   callbackUrl: string | null;
+  /** Request headers sent with every page request (absent in jobs stored before them). */
+  headers?: Record<string, string>;
+  /** The User-Agent of the job's requests; null: the service's (src/fetch/user-agent.ts). */
+  userAgent?: string | null;
   /**
    * Failed Results tolerated: a count, or "N%" of the job's URLs; more ends the job `failed`.
    * Null (or absent, in jobs stored before it existed): no limit; failFast means 0.

@@ -31,6 +31,10 @@ export const JOB_FIELDS: Record<keyof z.input<typeof jobOptionsSchema>, string> 
     '`links`: `linkUrls`, the page’s link URLs; `meta`: `meta`, its description, canonical ' +
     'URL, og:title and language',
   callbackUrl: 'POSTed the final job view when the job ends (https, public host)',
+  headers:
+    'up to 20 request headers sent with every page request (not Host, Content-Length, ' +
+    'hop-by-hop ones or User-Agent); credentials are not sent to another origin on a redirect',
+  userAgent: 'the User-Agent of page and robots.txt requests (robots.txt rules match it)',
 };
 
 /** The body of POST /v1/jobs for a deployment that takes at most `maxUrls` URLs per job. */

@@ -28,6 +28,8 @@ export interface ShardAssignment {
   allowPrivate: boolean;
   /** The User-Agent of the run's requests (see src/fetch/user-agent.ts); the default if absent. */
   userAgent?: string;
+  /** The job's own request headers, sent with every page request. */
+  headers?: Record<string, string>;
   /** The shard calls in at least this often while busy, which renews its lease. */
   heartbeatMs: number;
   /** The run's first URLs, handed out to it with its start. */

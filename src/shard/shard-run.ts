@@ -69,7 +69,7 @@ export class ShardRun {
   constructor(a: ShardAssignment, port: CoordinatorPort) {
     this.#a = a;
     this.#blocked = a.allowPrivate ? undefined : blockedTarget;
-    this.#headers = pageHeaders(a.userAgent);
+    this.#headers = pageHeaders(a.userAgent, a.headers);
     this.#port = port;
     this.#queue.push(...a.items);
     for (const { host, until } of a.holds) this.#holds.set(host, until);

@@ -449,6 +449,16 @@ function robotsAnswerRoute({ req, res, url, counters }: Call): void {
 
 // Page routes: what the tests, benchmarks and the drill scrape (counted per tag).
 
+/** A page whose title is the request's headers named by `?h=a,b` (`name=value;...`, sorted). */
+function echoHeadersRoute({ req, res, url }: Call): void {
+  const names = (url.searchParams.get('h') ?? '').split(',').filter((n) => n !== '');
+  const seen = names
+    .map((n) => n.toLowerCase())
+    .sort()
+    .map((n) => `${n}=${String(req.headers[n] ?? '')}`);
+  send(res, 200, HTML, simplePage(seen.join(';')));
+}
+
 function pageRoute({ res, url }: Call): void {
   const title = (url.searchParams.get('title') ?? 'Page').repeat(
     intParam(url, 'repeat', 1, 10_000),
@@ -640,6 +650,7 @@ const CONTROL_ROUTES = new Map<string, Handler>([
 /** Counted routes by exact path. */
 const PAGE_ROUTES = new Map<string, Handler>([
   ['/page', pageRoute],
+  ['/echo-headers', echoHeadersRoute],
   ['/text', textRoute],
   ['/json', jsonRoute],
   ['/delay', delayRoute],

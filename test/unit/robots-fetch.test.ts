@@ -213,4 +213,18 @@ describe('fetchRobots', () => {
       disallow: ['/a', '/b'],
     });
   });
+
+  it("asks with the job's User-Agent and takes the rules of its group", async () => {
+    const agents: Array<string | null> = [];
+    stubFetch(async (_url, init) => {
+      agents.push(new Headers(init.headers).get('user-agent'));
+      const body = 'User-agent: mybot\nDisallow: /mine/\n\nUser-agent: *\nDisallow: /\n';
+      return new Response(body, { status: 200 });
+    });
+    const signal = new AbortController().signal;
+    const rules = await fetchRobots(URL_, 5_000, signal, undefined, 'MyBot/2.0 (+mailto:o@x)');
+    expect(rules).toEqual({ allow: [], disallow: ['/mine/'] });
+    expect(agents).toEqual(['MyBot/2.0 (+mailto:o@x)']);
+    expect(await fetchRobots(URL_, 5_000, signal)).toEqual({ allow: [], disallow: ['/'] });
+  });
 });
