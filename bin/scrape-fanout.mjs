@@ -1,16 +1,19 @@
 #!/usr/bin/env node
-// scrape-fanout: a command-line client for the scrape-fanout HTTP API (README.md, "The API").
+// scrape-fanout: a command-line client for the scrape-fanout HTTP API (README.md, "The API"),
+// and `run`, which runs a job without a server (lib/local).
 // Exit codes: 0 done (job completed), 1 the job ended failed/cancelled/timed_out, 2 an error
 // (usage, API error, API unreachable), 130 interrupted.
+import module from 'node:module';
 import { parseArgs } from 'node:util';
 import { ApiError, NetworkError } from './lib/api.mjs';
 import { clientFrom, err, expectPositionals, GLOBAL, GLOBAL_HELP, out } from './lib/command.mjs';
 import { shortLine, summary } from './lib/format.mjs';
 import { copyBody, downloadTo, StreamBroken } from './lib/io.mjs';
-import { JOB_OPTIONS, jobBody, UsageError } from './lib/job-options.mjs';
+import { JOB_HELP, JOB_OPTIONS, jobBody, UsageError } from './lib/job-options.mjs';
 import { keys } from './lib/key-commands.mjs';
 import { watchJob } from './lib/progress.mjs';
-import { readUrlSource } from './lib/urls.mjs';
+import { run } from './lib/run.mjs';
+import { gatherUrls, pointAtUrl } from './lib/urls.mjs';
 
 /** @typedef {import('./lib/api.mjs').Client} Client */
 /** @typedef {import('./lib/api.mjs').JobView} JobView */
@@ -23,6 +26,7 @@ const HELP = {
 
 Commands:
   submit [FILE|-]    submit a job (URLs one a line from FILE, stdin, or --url)
+  run [FILE|-]       run a job without a server (an embedded runtime), writing its Results
   status ID          show a job (JSON, or one line with --short)
   results ID         stream a job's results as NDJSON
   attempts ID        the job's retried and lost attempts as NDJSON
@@ -40,19 +44,7 @@ ${GLOBAL_HELP}`,
 Submits a job. URLs are read one a line from FILE (or stdin with -); blank lines and lines
 starting with # are skipped. --url adds URLs (repeatable). Prints the job id.
 
-Job options (left out: the server's defaults):
-  --concurrency N        in-flight fetches for the whole job
-  --per-host N           in-flight fetches per host
-  --timeout-ms N         per attempt, connect + whole body
-  --deadline-ms N        whole-job deadline, from creation
-  --max-attempts N       attempts per URL (retries with backoff)
-  --mode settle|failFast settle: every URL gets a result; failFast: first failure cancels all
-  --max-bytes N          largest response body
-  --robots               respect robots.txt
-  --select NAME=CSS      extract the text of the first match as data.NAME (repeatable)
-  --callback URL         POSTed the final job status
-  --idempotency-key K    same key + same body returns the same job
-
+${JOB_HELP}
 Output:
   --wait                 follow the job with a progress bar (stderr), then print a summary;
                          exit 0 when it completed, 1 when it failed, was cancelled or timed out
@@ -156,25 +148,14 @@ async function submit(args) {
   });
   if (values.help) return help('submit');
   if (positionals.length > 1) throw new UsageError('expected at most one FILE (or -)');
-  /** Where each URL came from, to point at the line the server complains about. */
-  const urls = [...(values.url ?? [])];
-  const where = urls.map((_, i) => `--url #${i + 1}`);
-  const source = positionals[0];
-  if (source !== undefined) {
-    const list = await readUrlSource(source);
-    const name = source === '-' ? 'stdin' : source;
-    urls.push(...list.urls);
-    where.push(...list.lines.map((line) => `${name} line ${line}`));
-  }
+  const { urls, where } = await gatherUrls(values.url, positionals[0]);
   const body = jobBody(values, urls);
   const client = clientFrom(values);
   let job;
   try {
     job = await client.submit(body, { idempotencyKey: values['idempotency-key'] });
   } catch (e) {
-    const m = e instanceof ApiError ? /^urls\[(\d+)\]/.exec(e.message) : null;
-    const at = m ? where[Number(m[1])] : undefined;
-    if (e instanceof ApiError && at) e.message += ` (${at})`;
+    if (e instanceof ApiError) pointAtUrl(e, where);
     throw e;
   }
   const quiet = values.quiet === true;
@@ -308,7 +289,7 @@ function help(name) {
 }
 
 /** @type {Record<string, (args: string[]) => Promise<number>>} */
-const COMMANDS = { submit, status, results, attempts, watch, cancel, purge, deadline, keys };
+const COMMANDS = { submit, run, status, results, attempts, watch, cancel, purge, deadline, keys };
 
 /** @param {string[]} argv */
 async function main(argv) {
@@ -360,6 +341,9 @@ function report(e) {
   err(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   return 2;
 }
+
+// V8 keeps the compiled code of loaded modules between runs: `run` loads large ones.
+module.enableCompileCache?.();
 
 process.stdout.on('error', (e) => {
   if (/** @type {NodeJS.ErrnoException} */ (e).code === 'EPIPE') process.exit(0);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 
 const MAX_LINES = 80;
-const ROOTS = ['src', 'durable-objects', 'scripts', 'bench', 'bin', 'test/origin'];
+const ROOTS = ['src', 'durable-objects', 'scripts', 'bench', 'bin', 'lib', 'test/origin'];
 const EXTENSIONS = /\.(ts|mjs)$/;
 
 /** @param {string} dir @returns {string[]} */

@@ -10,6 +10,11 @@
  *   counts: JobCounts, stats: { p50Ms: number | null, p95Ms: number | null, bytes: number },
  *   ratePerSec?: number }} JobView
  * @typedef {{ id: string, status: JobStatus, accepted: number, duplicates: number }} Submitted
+ * @typedef {{ url: string, finalUrl: string | null, ok: boolean, status: number | null,
+ *   contentType: string | null, title: string | null, links: number, bytes: number,
+ *   attempts: number, durationMs: number, fetchedAt: string | null,
+ *   data: Record<string, string | null> | null,
+ *   error: { kind: string, message: string } | null }} Result
  * @typedef {{ id: string, name: string, maxActiveJobs: number, maxConcurrency: number,
  *   createdAt: string }} KeyView
  * @typedef {KeyView & { token: string }} NewKey
@@ -80,13 +85,18 @@ export async function errorFrom(res) {
   return new ApiError(res.status, `http_${res.status}`, snippet || res.statusText || 'no body');
 }
 
+/** @typedef {(url: string, init: RequestInit) => Promise<Response>} FetchLike */
+
 export class Client {
   /**
-   * @param {{ baseUrl: string, token: string }} options
+   * @param {{ baseUrl: string, token: string, fetch?: FetchLike }} options `fetch` replaces the
+   *   global one (the embedded runtime of lib/local routes requests through its own)
    */
-  constructor({ baseUrl, token }) {
+  constructor({ baseUrl, token, fetch: fetchImpl }) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.token = token;
+    /** @type {FetchLike} */
+    this.fetch = fetchImpl ?? ((url, init) => fetch(url, init));
   }
 
   /**
@@ -103,7 +113,7 @@ export class Client {
     if (init.body !== undefined) headers['content-type'] = 'application/json';
     let res;
     try {
-      res = await fetch(url, {
+      res = await this.fetch(url, {
         method,
         headers,
         body: init.body === undefined ? undefined : JSON.stringify(init.body),

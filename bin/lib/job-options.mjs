@@ -18,6 +18,21 @@ export const JOB_OPTIONS = /** @type {const} */ ({
   callback: { type: 'string' },
 });
 
+/** The help of the job options (`submit` and `run`). */
+export const JOB_HELP = `Job options (left out: the server's defaults):
+  --concurrency N        in-flight fetches for the whole job
+  --per-host N           in-flight fetches per host
+  --timeout-ms N         per attempt, connect + whole body
+  --deadline-ms N        whole-job deadline, from creation
+  --max-attempts N       attempts per URL (retries with backoff)
+  --mode settle|failFast settle: every URL gets a result; failFast: first failure cancels all
+  --max-bytes N          largest response body
+  --robots               respect robots.txt
+  --select NAME=CSS      extract the text of the first match as data.NAME (repeatable)
+  --callback URL         POSTed the final job status
+  --idempotency-key K    same key + same body returns the same job
+`;
+
 /**
  * @typedef {{
  *   concurrency?: string, 'per-host'?: string, 'timeout-ms'?: string, 'deadline-ms'?: string,

@@ -46,3 +46,33 @@ export async function readUrlSource(source) {
   const file = await open(source); // fails here, clearly, when the file is missing
   return readUrlList(file.createReadStream());
 }
+
+/**
+ * The URLs of a job: `--url` values first, then the list in `source` (a file, or `-` for stdin).
+ * `where[i]` says where `urls[i]` came from, to point at the line the server complains about.
+ * @param {string[] | undefined} flagUrls
+ * @param {string | undefined} source
+ */
+export async function gatherUrls(flagUrls, source) {
+  const urls = [...(flagUrls ?? [])];
+  const where = urls.map((_, i) => `--url #${i + 1}`);
+  if (source !== undefined) {
+    const list = await readUrlSource(source);
+    const name = source === '-' ? 'stdin' : source;
+    urls.push(...list.urls);
+    where.push(...list.lines.map((line) => `${name} line ${line}`));
+  }
+  return { urls, where };
+}
+
+/**
+ * Adds where a URL came from to an error about `urls[i]` (`... (urls.txt line 7)`).
+ * @param {unknown} e
+ * @param {string[]} where
+ */
+export function pointAtUrl(e, where) {
+  if (!(e instanceof Error)) return;
+  const m = /^urls\[(\d+)\]/.exec(e.message);
+  const at = m ? where[Number(m[1])] : undefined;
+  if (at) e.message += ` (${at})`;
+}
