@@ -33,6 +33,7 @@ Commands:
   watch ID           follow a running job with a progress bar
   cancel ID          cancel a job
   purge ID           cancel a job if it runs and delete all of its data now
+  redrive ID         a new job of the job's failed URLs (--kind K to take only those)
   deadline ID MS     move a job's deadline to MS milliseconds after its creation
   keys create NAME   create an API key (admin token only); also: keys list, keys delete ID
 
@@ -86,6 +87,13 @@ ${GLOBAL_HELP}`,
 
 Cancels the job if it runs and deletes all of its data now (URLs, Results, attempts, its
 place in the job list): afterwards every request for it answers 404. Prints \`purged ID\`.
+
+${GLOBAL_HELP}`,
+  redrive: `Usage: scrape-fanout redrive ID [--kind KIND]... [--json]
+
+Submits a new job with the finished job's spec and only its URLs whose Result is not ok;
+with --kind (repeatable), only those of these error kinds (timeout, network, http_status, ...).
+Prints the new job's id and how many URLs it took.
 
 ${GLOBAL_HELP}`,
   deadline: `Usage: scrape-fanout deadline ID MS [--json]
@@ -265,6 +273,20 @@ async function purge(args) {
 }
 
 /** @param {string[]} args */
+async function redrive(args) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...GLOBAL, kind: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+  });
+  if (values.help) return help('redrive');
+  const [id] = expectPositionals(positionals, 1, 'a job ID');
+  const job = await clientFrom(values).redrive(id, values.kind ?? []);
+  out(values.json ? JSON.stringify(job, null, 2) : `${job.id} (${job.accepted} URLs of ${id})`);
+  return 0;
+}
+
+/** @param {string[]} args */
 async function deadline(args) {
   const { values, positionals } = parseArgs({
     args,
@@ -289,7 +311,19 @@ function help(name) {
 }
 
 /** @type {Record<string, (args: string[]) => Promise<number>>} */
-const COMMANDS = { submit, run, status, results, attempts, watch, cancel, purge, deadline, keys };
+const COMMANDS = {
+  submit,
+  run,
+  status,
+  results,
+  attempts,
+  watch,
+  cancel,
+  purge,
+  redrive,
+  deadline,
+  keys,
+};
 
 /** @param {string[]} argv */
 async function main(argv) {

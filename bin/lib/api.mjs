@@ -162,6 +162,16 @@ export class Client {
   }
 
   /**
+   * A new job of the failed URLs of job `id` (only of `kinds`, when given).
+   * @param {string} id @param {string[]} [kinds]
+   * @returns {Promise<{ id: string, status: string, accepted: number, redriveOf: string }>}
+   */
+  redrive(id, kinds = []) {
+    const body = kinds.length > 0 ? { kinds } : undefined;
+    return this.json('POST', `${jobPath(id)}/redrive`, { body });
+  }
+
+  /**
    * Cancels the job if it runs and deletes all of its data.
    * @param {string} id @returns {Promise<{ id: string, purged: true }>}
    */

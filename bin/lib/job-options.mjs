@@ -16,6 +16,11 @@ export const JOB_OPTIONS = /** @type {const} */ ({
   robots: { type: 'boolean' },
   select: { type: 'string', multiple: true },
   callback: { type: 'string' },
+  'max-failures': { type: 'string' },
+  header: { type: 'string', multiple: true },
+  'user-agent': { type: 'string' },
+  links: { type: 'boolean' },
+  meta: { type: 'boolean' },
 });
 
 /** The help of the job options (`submit` and `run`). */
@@ -30,6 +35,11 @@ export const JOB_HELP = `Job options (left out: the server's defaults):
   --robots               respect robots.txt
   --select NAME=CSS      extract the text of the first match as data.NAME (repeatable)
   --callback URL         POSTed the final job status
+  --max-failures N|N%    failed URLs tolerated (a count or a share); one more fails the job
+  --header 'Name: value' a request header sent with every page request (repeatable)
+  --user-agent UA        the User-Agent of the job's requests
+  --links                add linkUrls (the page's link URLs) to each Result
+  --meta                 add meta (description, canonical, og:title, lang) to each Result
   --idempotency-key K    same key + same body returns the same job
 `;
 
@@ -37,7 +47,8 @@ export const JOB_HELP = `Job options (left out: the server's defaults):
  * @typedef {{
  *   concurrency?: string, 'per-host'?: string, 'timeout-ms'?: string, 'deadline-ms'?: string,
  *   'max-attempts'?: string, mode?: string, 'max-bytes'?: string, robots?: boolean,
- *   select?: string[], callback?: string,
+ *   select?: string[], callback?: string, 'max-failures'?: string, header?: string[],
+ *   'user-agent'?: string, links?: boolean, meta?: boolean,
  * }} JobFlags
  */
 
@@ -46,7 +57,9 @@ export const JOB_HELP = `Job options (left out: the server's defaults):
  *   urls: string[], concurrency?: number, perHostConcurrency?: number, timeoutMs?: number,
  *   deadlineMs?: number, retry?: { maxAttempts: number }, mode?: 'settle' | 'failFast',
  *   maxBytes?: number, respectRobots?: boolean,
- *   extract?: { selectors: Record<string, string> }, callbackUrl?: string,
+ *   extract?: { selectors?: Record<string, string>, links?: boolean, meta?: boolean },
+ *   callbackUrl?: string, maxFailures?: number | string, headers?: Record<string, string>,
+ *   userAgent?: string,
  * }} JobBody
  */
 
@@ -85,6 +98,48 @@ export function parseSelectors(specs) {
 }
 
 /**
+ * `--header 'Name: value'` (repeatable) -> `{ Name: value }`.
+ * @param {string[] | undefined} specs
+ * @returns {Record<string, string> | undefined}
+ */
+export function parseHeaders(specs) {
+  if (!specs || specs.length === 0) return undefined;
+  /** @type {Record<string, string>} */
+  const headers = {};
+  for (const spec of specs) {
+    const colon = spec.indexOf(':');
+    const name = colon === -1 ? '' : spec.slice(0, colon).trim();
+    if (!name) throw new UsageError(`--header: expected 'Name: value', got "${spec}"`);
+    headers[name] = spec.slice(colon + 1).trim();
+  }
+  return headers;
+}
+
+/**
+ * `--max-failures 5` or `--max-failures 10%`: a count, or a share kept as the API's "N%".
+ * @param {string | undefined} raw
+ * @returns {number | string | undefined}
+ */
+export function maxFailuresOption(raw) {
+  if (raw === undefined || !raw.trim().endsWith('%')) return intOption('max-failures', raw);
+  return raw.trim();
+}
+
+/**
+ * What to extract: selectors, link URLs, page metadata; undefined when nothing is asked.
+ * @param {JobFlags} flags
+ */
+function extractOf(flags) {
+  const selectors = parseSelectors(flags.select);
+  if (!selectors && !flags.links && !flags.meta) return undefined;
+  return {
+    ...(selectors ? { selectors } : {}),
+    ...(flags.links ? { links: true } : {}),
+    ...(flags.meta ? { meta: true } : {}),
+  };
+}
+
+/**
  * The job body for `urls` under the given flags; options left out are left to server defaults.
  * @param {JobFlags} flags
  * @param {string[]} urls
@@ -97,7 +152,6 @@ export function jobBody(flags, urls) {
     throw new UsageError(`--mode: expected settle or failFast, got "${mode}"`);
   }
   const maxAttempts = intOption('max-attempts', flags['max-attempts']);
-  const selectors = parseSelectors(flags.select);
   /** @type {JobBody} */
   const body = {
     urls,
@@ -109,8 +163,11 @@ export function jobBody(flags, urls) {
     mode,
     maxBytes: intOption('max-bytes', flags['max-bytes']),
     respectRobots: flags.robots ? true : undefined,
-    extract: selectors ? { selectors } : undefined,
+    extract: extractOf(flags),
     callbackUrl: flags.callback,
+    maxFailures: maxFailuresOption(flags['max-failures']),
+    headers: parseHeaders(flags.header),
+    userAgent: flags['user-agent'],
   };
   for (const key of /** @type {(keyof JobBody)[]} */ (Object.keys(body))) {
     if (body[key] === undefined) delete body[key];

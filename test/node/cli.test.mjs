@@ -137,6 +137,9 @@ const server = http.createServer((req, res) => {
       polls++;
       return json(200, view(id, polls % 3 === 0 ? final : 'running', polls % 3 === 0 ? 3 : 2));
     }
+    if (req.method === 'POST' && sub === '/redrive') {
+      return json(202, { id: 'jre', status: 'running', accepted: 2, redriveOf: id });
+    }
     if (req.method === 'DELETE' && url.searchParams.get('purge') === 'true') {
       return json(200, { id, purged: true });
     }
@@ -384,6 +387,22 @@ function jobCommandCases() {
 
 /** purge, keys create/list/delete, and an API key's token. */
 function keyCases() {
+  it('redrive sends the kinds asked for, or no body, and prints the new job', async () => {
+    seen.length = 0;
+    const r = await run(['redrive', 'jok', '--kind', 'timeout', '--kind=network']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'jre (2 URLs of jok)\n');
+    const all = await run(['redrive', 'jok']);
+    assert.equal(all.code, 0, all.stderr);
+    assert.deepEqual(
+      seen.map((x) => [x.line, x.body]),
+      [
+        ['POST /v1/jobs/jok/redrive', { kinds: ['timeout', 'network'] }],
+        ['POST /v1/jobs/jok/redrive', undefined],
+      ],
+    );
+  });
+
   it('purge sends DELETE ?purge=true and prints `purged ID`', async () => {
     seen.length = 0;
     const r = await run(['purge', 'jok']);

@@ -53,6 +53,31 @@ describe('jobBody', () => {
     });
   });
 
+  it('maps the request, failure and extraction options', () => {
+    const body = jobBody(
+      flags([
+        '--max-failures=10%',
+        '--header',
+        'Accept-Language: de',
+        '--header=X-Token:  a:b ',
+        '--user-agent=MyBot/1.0',
+        '--links',
+        '--meta',
+      ]),
+      URLS,
+    );
+    assert.deepEqual(body, {
+      urls: URLS,
+      maxFailures: '10%',
+      headers: { 'Accept-Language': 'de', 'X-Token': 'a:b' },
+      userAgent: 'MyBot/1.0',
+      extract: { links: true, meta: true },
+    });
+    assert.deepEqual(jobBody(flags(['--max-failures', '3']), URLS).maxFailures, 3);
+    assert.throws(() => jobBody(flags(['--header', 'no colon']), URLS), UsageError);
+    assert.throws(() => jobBody(flags(['--max-failures', 'x']), URLS), UsageError);
+  });
+
   it('refuses an empty URL list', () => {
     assert.throws(() => jobBody(flags([]), []), UsageError);
   });
