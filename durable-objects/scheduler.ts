@@ -156,6 +156,16 @@ export class Scheduler extends DurableObject<Env> {
     return true;
   }
 
+  /** Deletes every schedule of an owner (an API key being deleted) and their runs. */
+  async removeOwned(owner: string): Promise<number> {
+    const gone = this.#sql.all<{ id: string }>(
+      'DELETE FROM schedules WHERE owner = ? RETURNING id',
+      owner,
+    );
+    this.#sql.run('DELETE FROM runs WHERE schedule_id NOT IN (SELECT id FROM schedules)');
+    return gone.length;
+  }
+
   /**
    * Starts what is due at `now` (the trigger's scheduled time). A schedule that missed several
    * due times (the worker was down, triggers were lost) runs once, for the latest of them, and

@@ -95,7 +95,7 @@ const oneKey: Paths[string] = {
   delete: {
     operationId: 'deleteKey',
     summary: 'Delete an API key',
-    description: `Its token is refused from now on; its jobs run on.${ADMIN_ONLY}`,
+    description: `Its token is refused from now on and its schedules are deleted; the jobs it started run on.${ADMIN_ONLY}`,
     tags: ['keys'],
     parameters: [key],
     responses: { '200': json('deleted', 'Deleted'), ...errors('forbidden', 'not_found') },

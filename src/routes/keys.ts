@@ -41,9 +41,14 @@ keyRoutes.get('/', async (c) => {
   return c.json({ items, nextCursor: nextListCursor(position, items.length, limit) });
 });
 
-/** Deletes a key: its token is refused from now on; its jobs run on, readable by the admin. */
+/**
+ * Deletes a key: its token is refused from now on and its schedules are deleted (nothing may
+ * start jobs in its name any more); the jobs it started run on, readable by the admin.
+ */
 keyRoutes.delete('/:id', async (c) => {
   const id = c.req.param('id');
+  // Schedules first: should deleting the key then fail, a repeated DELETE finishes the job.
+  await c.env.SCHEDULER.getByName('all').removeOwned(id);
   if (!(await keyStore(c.env).remove(id))) throw new ApiError('not_found', `no key ${id}`);
   forgetKey(id);
   return c.json({ id, deleted: true });

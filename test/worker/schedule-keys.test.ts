@@ -259,3 +259,17 @@ describe('a run whose previous job has not ended is skipped', () => {
     expect((await waitForJob(runs[0]?.jobId ?? '')).status).toBe('completed');
   });
 });
+
+describe('deleting an API key', () => {
+  it('deletes its schedules too (nothing starts jobs in its name), and no one else’s', async () => {
+    const doomed = await newKey({ name: 'schedules go with me' });
+    const other = await newKey({ name: 'schedules stay' });
+    const job = { urls: [origin('/page?title=K')] };
+    const mine = await scheduleAs(doomed.token, { name: 'a', cron: '0 * * * *', job });
+    const theirs = await scheduleAs(other.token, { name: 'b', cron: '0 * * * *', job });
+    const del = await api(`/v1/keys/${doomed.id}`, { method: 'DELETE' });
+    expect(await del.json()).toEqual({ id: doomed.id, deleted: true });
+    expect((await api(`/v1/schedules/${mine.id}`)).status).toBe(404);
+    expect((await api(`/v1/schedules/${theirs.id}`)).status).toBe(200);
+  });
+});
