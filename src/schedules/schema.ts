@@ -67,11 +67,20 @@ export function parseSchedule(
         issues.push({ path: 'job.concurrency', message });
       }
     } else {
-      for (const i of job.issues) {
-        issues.push({ path: i.path === '(body)' ? 'job' : `job.${i.path}`, message: i.message });
-      }
+      for (const i of job.issues) issues.push(...underJob(i));
     }
   }
   if (issues.length > 0 || !parsed.success) return { ok: false, issues };
   return { ok: true, name: parsed.data.name, cron, jobText };
+}
+
+/**
+ * A job's issue as a schedule names it: under `job.`; an unknown field of the job itself is
+ * named by its own path (`job.concurency`), one issue per field.
+ */
+function underJob(i: Issue): Issue[] {
+  if (i.path !== '(body)') return [{ path: `job.${i.path}`, message: i.message }];
+  const unknown = /^unknown field\(s\) (.+)$/.exec(i.message)?.[1];
+  if (unknown === undefined) return [{ path: 'job', message: i.message }];
+  return unknown.split(', ').map((name) => ({ path: `job.${name}`, message: 'unknown field' }));
 }

@@ -45,6 +45,17 @@ describe('parseSchedule', () => {
     expect(paths(parseSchedule({ name: 'a', cron: '* * * * *' }, LIMITS_100))).toEqual(['job']);
   });
 
+  it('names an unknown field of the job by its own path, one issue each', () => {
+    const r = parseSchedule(
+      { name: 'a', cron: '* * * * *', job: { ...job, concurency: 5, extra: 1 } },
+      LIMITS_100,
+    );
+    expect(r.ok ? [] : r.issues).toEqual([
+      { path: 'job.concurency', message: 'unknown field' },
+      { path: 'job.extra', message: 'unknown field' },
+    ]);
+  });
+
   it('reports every bad field at once', () => {
     const r = parseSchedule({ name: 5, cron: '* *', job: { urls: [] }, when: 'now' }, LIMITS_100);
     expect(paths(r)).toEqual(expect.arrayContaining(['name', 'cron', 'job.urls', '(body)']));

@@ -117,9 +117,9 @@ describe('POST/GET/DELETE /v1/schedules', () => {
     );
     const typo = await expectInvalid(
       { name: 'x', cron: '* * * * *', job: { urls: [origin('/text')], concurency: 5 } },
-      'job',
+      'job.concurency',
     );
-    expect(typo.error.message).toContain('concurency');
+    expect(typo.error.message).toBe('job.concurency: unknown field');
     await expectInvalid({ name: 'x', cron: '* * * * *' }, 'job');
     await expectInvalid({ name: 'x', cron: '* * * * *', job: [] }, 'job');
 
