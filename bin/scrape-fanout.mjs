@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// scrape-fanout: a command-line client for the scrape-fanout HTTP API (README.md, "The API"),
+// scrape-fanout: a command-line client for the scrape-fanout HTTP API (docs/api.md),
 // and `run`, which runs a job without a server (lib/local).
 // Exit codes: 0 done (job completed), 1 the job ended failed/cancelled/timed_out, 2 an error
 // (usage, API error, API unreachable), 130 interrupted.

@@ -1,5 +1,5 @@
 // Verifies a scrape-fanout job callback. Web Crypto only, so it runs unchanged in Node >= 20,
-// Deno, Bun and Cloudflare Workers. See README.md, "Callbacks".
+// Deno, Bun and Cloudflare Workers. See docs/webhooks.md.
 
 /** Deliveries signed longer ago than this are refused: a captured one cannot be replayed later. */
 export const TOLERANCE_S = 300;

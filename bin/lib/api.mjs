@@ -1,4 +1,4 @@
-// A small client for the scrape-fanout HTTP API v1 (README.md, "The API"). Every failure becomes an
+// A small client for the scrape-fanout HTTP API v1 (docs/api.md). Every failure becomes an
 // ApiError (the server's error envelope) or a NetworkError (the server could not be reached).
 
 /**

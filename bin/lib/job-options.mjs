@@ -1,4 +1,4 @@
-// Command-line options of `submit` -> the body of POST /v1/jobs (README.md, "POST /v1/jobs").
+// Command-line options of `submit` -> the body of POST /v1/jobs (docs/api.md, "Fields and parameters").
 // Only the shape is checked here; ranges are the server's to judge (it names the field).
 
 export class UsageError extends Error {}

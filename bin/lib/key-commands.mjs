@@ -1,5 +1,5 @@
 // `scrape-fanout keys create|list|delete`: API keys, which only the admin token may manage
-// (README.md, "API keys, ownership and limits").
+// (docs/api.md, "API keys, ownership and limits").
 import { parseArgs } from 'node:util';
 import { clientFrom, err, expectPositionals, GLOBAL, GLOBAL_HELP, out } from './command.mjs';
 import { keyLine, keyTable } from './format.mjs';

@@ -5,7 +5,7 @@ import { formatMs } from './format.mjs';
 /** @typedef {import('./api.mjs').JobView} JobView */
 /** @typedef {import('./api.mjs').Result} Result */
 
-/** The server's default `concurrency` (README.md, POST /v1/jobs). */
+/** The server's default `concurrency` (docs/api.md, "Fields and parameters"). */
 export const DEFAULT_CONCURRENCY = 20;
 
 /** Counts of the Results written, and of those left out after Ctrl-C. */

@@ -1,6 +1,6 @@
 // Types of index.mjs (`import { startLocal } from 'scrape-fanout/local'`), for TypeScript users.
 
-/** A job as POST /v1/jobs takes it (README.md, "POST /v1/jobs"); left out: the defaults. */
+/** A job as POST /v1/jobs takes it (docs/api.md, "Fields and parameters"); left out: the defaults. */
 export interface JobSpec {
   urls: string[];
   concurrency?: number;
@@ -52,7 +52,7 @@ export interface Submitted {
   duplicates: number;
 }
 
-/** The outcome of one URL (README.md, "Results and error kinds"). */
+/** The outcome of one URL (docs/api.md, "The Result"). */
 export interface Result {
   url: string;
   finalUrl: string | null;
@@ -103,7 +103,7 @@ export interface LocalOptions {
   onLog?: (entry: RuntimeLog) => void;
 }
 
-/** Thrown for an error answer of the API (`code` as in README.md, e.g. `invalid_request`). */
+/** Thrown for an error answer of the API (`code` as in docs/api.md, e.g. `invalid_request`). */
 export declare class ApiError extends Error {
   status: number;
   code: string;

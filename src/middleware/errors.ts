@@ -41,7 +41,7 @@ export class ApiError extends HTTPException {
 
 /**
  * The one error renderer: `{"error": {code, message, details?}}` with the status of its code
- * (the envelope of the API section of README.md), never a stack trace.
+ * (the envelope of docs/api.md, "Conventions"), never a stack trace.
  */
 export function renderError(err: Error, c: Context): Response {
   if (err instanceof ApiError) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_KINDS } from '../../src/jobs/types';
 import { isRetryable, isThrottleSignal, RETRYABLE_STATUSES } from '../../src/lib/retry-policy';
 
-// The README's table of error kinds, spelled out here: the expectations must not be read from
+// The table of error kinds in docs/api.md, spelled out here: the expectations must not be read from
 // the code under test, or dropping a status from it would drop its test too.
 const RETRYABLE = [408, 425, 429, 500, 502, 503, 504];
 const FINAL = [302, 400, 401, 403, 404, 409, 410, 418, 422, 426, 451, 499, 501, 505, 507, 511];

@@ -1,4 +1,4 @@
-// The callback's signature header and delivery id, and the README's receiver check
+// The callback's signature header and delivery id, and the receiver check of docs/webhooks.md
 // (examples/webhook-verify.mjs) against them: what a receiver must accept and must refuse.
 import { describe, expect, it } from 'vitest';
 import { SeenDeliveries, verifyWebhook } from '../../examples/webhook-verify.mjs';
@@ -27,7 +27,7 @@ describe('signatureHeader', () => {
   });
 });
 
-describe('verifyWebhook (the README receiver)', () => {
+describe('verifyWebhook (the receiver of docs/webhooks.md)', () => {
   it('accepts a fresh signature, up to 5 minutes old', async () => {
     const header = await signatureHeader(SECRET, BODY, NOW);
     expect(await verifyWebhook(SECRET, header, BODY, NOW)).toEqual({
