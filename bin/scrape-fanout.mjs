@@ -58,11 +58,15 @@ ${GLOBAL_HELP}`,
 Prints the job as JSON, or one human-readable line with --short.
 
 ${GLOBAL_HELP}`,
-  results: `Usage: scrape-fanout results ID [--out FILE] [--follow]
+  results: `Usage: scrape-fanout results ID [--out FILE] [--follow] [--format ndjson|csv]
+                                  [--ok true|false] [--kind KIND]
 
-Streams the job's results as NDJSON (one Result a line) to stdout, or to FILE.
-  --out FILE   write to FILE (via FILE.part, renamed when complete)
-  --follow     keep streaming until the job ends
+Streams the job's results as NDJSON (one Result a line) or CSV to stdout, or to FILE.
+  --out FILE          write to FILE (via FILE.part, renamed when complete)
+  --follow            keep streaming until the job ends
+  --format csv        the server's RFC 4180 CSV (a header row, one row per Result)
+  --ok true|false     only ok, or only failed, Results
+  --kind KIND         only failed Results of this error kind (timeout, http_status, ...)
 
 ${GLOBAL_HELP}`,
   attempts: `Usage: scrape-fanout attempts ID
@@ -111,13 +115,14 @@ const exitFor = (view) => (view.status === 'completed' ? 0 : 1);
  * @param {Client} client
  * @param {string} id
  * @param {string} file
- * @param {{ follow?: boolean, quiet?: boolean, expected?: number }} [options]
+ * @param {{ follow?: boolean, quiet?: boolean, expected?: number, format?: 'ndjson' | 'csv',
+ *   ok?: boolean, kind?: string }} [options]
  */
 async function saveResults(client, id, file, options = {}) {
   let counts;
   for (let attempt = 1; ; attempt++) {
     try {
-      const res = await client.results(id, { follow: options.follow });
+      const res = await client.results(id, options);
       if (!res.body) throw new Error('the results response has no body');
       counts = await downloadTo(res.body, file);
       break;
@@ -134,7 +139,8 @@ async function saveResults(client, id, file, options = {}) {
     }
   }
   const { lines, bytes } = counts;
-  if (!options.quiet) err(`wrote ${lines} results (${bytes} bytes) to ${file}`);
+  const what = options.format === 'csv' ? 'CSV lines' : 'results';
+  if (!options.quiet) err(`wrote ${lines} ${what} (${bytes} bytes) to ${file}`);
   if (options.expected !== undefined && lines !== options.expected) {
     err(`warning: expected ${options.expected} results, got ${lines}`);
   }
@@ -202,18 +208,46 @@ async function results(args) {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { ...GLOBAL, out: { type: 'string' }, follow: { type: 'boolean' } },
+    options: {
+      ...GLOBAL,
+      out: { type: 'string' },
+      follow: { type: 'boolean' },
+      format: { type: 'string' },
+      ok: { type: 'string' },
+      kind: { type: 'string' },
+    },
   });
   if (values.help) return help('results');
   const [id] = expectPositionals(positionals, 1, 'a job ID');
   const client = clientFrom(values);
+  const stream = resultsOptions(values);
   if (values.out !== undefined) {
-    await saveResults(client, id, values.out, { follow: values.follow });
+    await saveResults(client, id, values.out, stream);
     return 0;
   }
-  const res = await client.results(id, { follow: values.follow });
+  const res = await client.results(id, stream);
   if (res.body) await copyBody(res.body, process.stdout);
   return 0;
+}
+
+/**
+ * The stream `results` asks for: format, filters and follow, the flags checked.
+ * @param {{ follow?: boolean, format?: string, ok?: string, kind?: string }} values
+ */
+function resultsOptions(values) {
+  const { format, ok, kind } = values;
+  if (format !== undefined && format !== 'ndjson' && format !== 'csv') {
+    throw new UsageError(`--format: expected ndjson or csv, got "${format}"`);
+  }
+  if (ok !== undefined && ok !== 'true' && ok !== 'false') {
+    throw new UsageError(`--ok: expected true or false, got "${ok}"`);
+  }
+  return {
+    follow: values.follow,
+    format: /** @type {'ndjson' | 'csv' | undefined} */ (format),
+    ok: ok === undefined ? undefined : ok === 'true',
+    kind,
+  };
 }
 
 /** @param {string[]} args */

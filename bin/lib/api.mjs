@@ -205,14 +205,21 @@ export class Client {
   }
 
   /**
-   * All results as an NDJSON stream; with `follow`, it lasts until the job ends.
+   * All results as an NDJSON (or CSV) stream, only ok or failed ones (`ok`) or of one `kind`
+   * when given; with `follow`, it lasts until the job ends.
    * @param {string} id
-   * @param {{ follow?: boolean, signal?: AbortSignal }} [options]
+   * @param {{ follow?: boolean, signal?: AbortSignal, format?: 'ndjson' | 'csv',
+   *   ok?: boolean, kind?: string }} [options]
    */
   results(id, options = {}) {
-    const query = options.follow ? '?follow=true' : '';
-    return this.request('GET', `${jobPath(id)}/results${query}`, {
-      headers: { accept: 'application/x-ndjson' },
+    const query = new URLSearchParams();
+    if (options.follow) query.set('follow', 'true');
+    if (options.ok !== undefined) query.set('ok', String(options.ok));
+    if (options.kind !== undefined) query.set('kind', options.kind);
+    const qs = query.size > 0 ? `?${query}` : '';
+    const accept = options.format === 'csv' ? 'text/csv' : 'application/x-ndjson';
+    return this.request('GET', `${jobPath(id)}/results${qs}`, {
+      headers: { accept },
       signal: options.signal ?? new AbortController().signal,
     });
   }

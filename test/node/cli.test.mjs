@@ -106,6 +106,10 @@ const server = http.createServer((req, res) => {
       setTimeout(() => res.destroy(), 50);
       return;
     }
+    if (sub === '/results' && req.headers.accept === 'text/csv') {
+      res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8; header=present' });
+      return res.end('url,ok\r\nhttps://a.test/0,false\r\n');
+    }
     if (sub === '/results') {
       if (req.headers.accept !== 'application/x-ndjson') {
         problems.push(`${req.method} ${req.url}: accept ${req.headers.accept}`);
@@ -387,6 +391,20 @@ function jobCommandCases() {
 
 /** purge, keys create/list/delete, and an API key's token. */
 function keyCases() {
+  it('results --format csv --ok false --kind timeout asks the server for filtered CSV', async () => {
+    seen.length = 0;
+    const r = await run(['results', 'jok', '--format', 'csv', '--ok', 'false', '--kind=timeout']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'url,ok\r\nhttps://a.test/0,false\r\n');
+    assert.deepEqual(
+      seen.map((x) => [x.line, x.headers.accept]),
+      [['GET /v1/jobs/jok/results?ok=false&kind=timeout', 'text/csv']],
+    );
+    const bad = await run(['results', 'jok', '--format', 'xml']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--format: expected ndjson or csv, got "xml"/);
+  });
+
   it('redrive sends the kinds asked for, or no body, and prints the new job', async () => {
     seen.length = 0;
     const r = await run(['redrive', 'jok', '--kind', 'timeout', '--kind=network']);
