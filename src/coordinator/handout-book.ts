@@ -73,6 +73,9 @@ export class HandoutBook {
   readonly #out = new Map<number, Handout>();
   readonly #d: BookDeps;
   #parked: Parked[] = [];
+  /** Serves the parked asks when a host held back by time opens (see #armWake). */
+  #wake: ReturnType<typeof setTimeout> | null = null;
+  #wakeAt = 0;
 
   constructor(deps: BookDeps, runs: ReadonlyArray<{ slots: number; run_id: string | null }>) {
     this.#d = deps;
@@ -132,7 +135,7 @@ export class HandoutBook {
     if (counts.queued <= 0 || want <= 0) return [];
     if (hosts.unconstrained) {
       const rows = store.takeInOrder(shardIdx, want);
-      const items = rows.map((row) => this.#book(shardIdx, row, hosts.get(row.host_id)));
+      const items = rows.map((row) => this.#book(shardIdx, row, hosts.get(row.host_id), now));
       this.#counted(shardIdx, rows.length, now);
       return items;
     }
@@ -143,7 +146,7 @@ export class HandoutBook {
     for (const row of rows) {
       if (items.length >= want) break;
       const host = hosts.get(row.host_id);
-      const robots = this.#robotsGate(shardIdx, row, host, denied);
+      const robots = this.#robotsGate(shardIdx, row, host, denied, now);
       if (robots === 'wait') continue;
       if (robots !== 'go') {
         items.push(robots);
@@ -151,7 +154,7 @@ export class HandoutBook {
       }
       if (!hosts.canTake(host, now)) continue;
       ids.push(row.idx);
-      items.push(this.#book(shardIdx, row, host));
+      items.push(this.#book(shardIdx, row, host, now));
     }
     if (denied.length > 0) this.#d.settle(denied);
     if (ids.length > 0) {
@@ -170,12 +173,19 @@ export class HandoutBook {
     row: QueuedRow,
     host: HostState,
     denied: Settled[],
+    now: number,
   ): 'go' | 'wait' | WorkItem {
     if (!this.#d.spec.respectRobots) return 'go';
     const robots = host.robots;
     if (robots === null) {
       this.#d.hosts.setRobots(host, { pending: shardIdx });
-      return { type: 'robots', hostId: host.id, url: `${originOf(row.norm)}/robots.txt` };
+      const item: WorkItem = {
+        type: 'robots',
+        hostId: host.id,
+        url: `${originOf(row.norm)}/robots.txt`,
+      };
+      // robots.txt is a request to the host like any other: it is paced too.
+      return this.#paced(item, host, now);
     }
     if ('pending' in robots) return 'wait';
     if (isAllowed(robots, pathOf(row.norm))) return 'go';
@@ -188,7 +198,7 @@ export class HandoutBook {
   }
 
   /** Books a URL handed out (in SQL by the caller) to a run and makes its work item. */
-  #book(shardIdx: number, row: QueuedRow, host: HostState): WorkItem {
+  #book(shardIdx: number, row: QueuedRow, host: HostState, now: number): WorkItem {
     this.#d.hosts.claim(host);
     this.#out.set(row.idx, {
       shard: shardIdx,
@@ -197,7 +207,17 @@ export class HandoutBook {
       started: false,
       hostId: row.host_id,
     });
-    return { type: 'page', idx: row.idx, url: row.norm, host: host.host };
+    return this.#paced({ type: 'page', idx: row.idx, url: row.norm, host: host.host }, host, now);
+  }
+
+  /**
+   * Schedules a work item's request start on its host's pacing (see HostTable.scheduleStart);
+   * one that may not start at once carries its start as `notBefore`.
+   */
+  #paced(item: WorkItem, host: HostState, now: number): WorkItem {
+    const at = this.#d.hosts.scheduleStart(host, now);
+    if (at > now) item.notBefore = at;
+    return item;
   }
 
   /** Counts `n` URLs handed out to a run; the first hand-out starts the job. */
@@ -317,6 +337,7 @@ export class HandoutBook {
         }, this.#d.leaseMs / 4),
       };
       this.#parked.push(entry);
+      this.#armWake(Date.now());
     });
   }
 
@@ -333,6 +354,24 @@ export class HandoutBook {
       this.#parked = this.#parked.filter((x) => x !== p);
       p.resolve(this.reply(items, p.want, now));
     }
+    this.#armWake(now);
+  }
+
+  /**
+   * Makes sure the parked asks are served when the next host held back by time opens (its
+   * pacing lets the next start be handed out, or its Retry-After ends): nothing else would
+   * call until a park times out. One timer; it is only moved earlier.
+   */
+  #armWake(now: number): void {
+    if (this.#parked.length === 0) return;
+    const at = this.#d.hosts.nextOpening(now);
+    if (at === null || (this.#wake !== null && this.#wakeAt <= at)) return;
+    if (this.#wake !== null) clearTimeout(this.#wake);
+    this.#wakeAt = at;
+    this.#wake = setTimeout(() => {
+      this.#wake = null;
+      this.serveParked(Date.now());
+    }, at - now);
   }
 
   /** Answers every parked ask with `reply` (the job ended, or is ending). */

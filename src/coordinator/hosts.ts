@@ -1,6 +1,16 @@
 import type { RobotsRules } from '../lib/robots';
 import type { Sql } from '../lib/sql';
-import { heldUntil, hostCanTake, recoveredLimit, throttledLimit } from './host-limits';
+import {
+  heldUntil,
+  hostCanTake,
+  hostDelay,
+  hostOpensAt,
+  nextStart,
+  recoveredLimit,
+  resumedStartBy,
+  startedBy,
+  throttledLimit,
+} from './host-limits';
 
 /** Robots state of a host: unknown, being fetched by a shard, or known rules. */
 type RobotsState = null | { pending: number } | RobotsRules;
@@ -14,7 +24,27 @@ export interface HostState {
   inUse: number;
   blockedUntil: number;
   robots: RobotsState;
+  /** The least ms between two request starts to this host (perHostDelayMs, Crawl-delay). */
+  delayMs: number;
+  /** The latest time the last request start to this host may happen; in memory only. */
+  lastStartBy: number;
 }
+
+/** A job's pacing of request starts per host (see host-limits.ts). */
+export interface Pacing {
+  /** The job's perHostDelayMs. */
+  delayMs: number;
+  /** A URL is never handed out longer than this before its start (a quarter of the lease). */
+  horizonMs: number;
+  /**
+   * When the table was loaded for a job that had handed out URLs before (a restart), else
+   * null: a start scheduled before the restart lies at most one lookahead after it (and may
+   * happen a slack later).
+   */
+  resumedAt: number | null;
+}
+
+const NO_PACING: Pacing = { delayMs: 0, horizonMs: Number.POSITIVE_INFINITY, resumedAt: null };
 
 /** Idle, unconstrained hosts beyond this many are dropped from memory (they reload on use). */
 const MAX_CACHED_HOSTS = 10_000;
@@ -50,21 +80,30 @@ export class HostTable {
   readonly #maxLimit: number;
   readonly #concurrency: number;
   readonly #respectRobots: boolean;
+  readonly #pacing: Pacing;
   /**
    * Whether any per-host rule may ever refuse a URL of this job: robots, a per-host limit
-   * below the job's concurrency, or a host throttled once (its limit lowered or held back).
-   * Sticky: once set, every hand-out looks at hosts one by one.
+   * below the job's concurrency, pacing, or a host throttled once (its limit lowered or held
+   * back). Sticky: once set, every hand-out looks at hosts one by one.
    */
   #mayRefuse: boolean;
 
-  constructor(sql: Sql, perHostConcurrency: number, concurrency: number, respectRobots: boolean) {
+  constructor(
+    sql: Sql,
+    perHostConcurrency: number,
+    concurrency: number,
+    respectRobots: boolean,
+    pacing: Pacing = NO_PACING,
+  ) {
     this.#sql = sql;
     this.#maxLimit = perHostConcurrency;
     this.#concurrency = concurrency;
     this.#respectRobots = respectRobots;
+    this.#pacing = pacing;
     this.#mayRefuse =
       respectRobots ||
       perHostConcurrency < concurrency ||
+      pacing.delayMs > 0 ||
       sql.one('SELECT 1 AS x FROM hosts WHERE lim IS NOT NULL OR blocked_until > 0 LIMIT 1') !==
         null;
   }
@@ -95,13 +134,18 @@ export class HostTable {
       blocked_until: number;
       robots: string | null;
     }>('SELECT host, lim, blocked_until, robots FROM hosts WHERE id = ?', id);
+    const robots = row?.robots ? (JSON.parse(row.robots) as RobotsRules) : null;
+    const delayMs = this.#delayOf(robots);
+    const { resumedAt, horizonMs } = this.#pacing;
     const state: HostState = {
       id,
       host: row?.host ?? '',
       limit: row?.lim ?? this.#maxLimit,
       inUse: 0,
       blockedUntil: row?.blocked_until ?? 0,
-      robots: row?.robots ? (JSON.parse(row.robots) as RobotsRules) : null,
+      robots,
+      delayMs,
+      lastStartBy: resumedAt === null ? 0 : resumedStartBy(resumedAt, delayMs, horizonMs),
     };
     this.#cache.set(id, state);
     this.#track(state, Date.now());
@@ -110,7 +154,29 @@ export class HostTable {
 
   /** Whether one more URL of this host may be handed out now. */
   canTake(h: HostState, now: number): boolean {
-    return hostCanTake(h, this.#concurrency, now);
+    return hostCanTake(h, this.#concurrency, now, this.#pacing.horizonMs);
+  }
+
+  /**
+   * Schedules the start of a request to this host handed out now: one delay after the last
+   * one may have started, or now. Returns that start (epoch ms). A host without a delay is
+   * tracked too: a Crawl-delay learnt later counts from its robots.txt fetch.
+   */
+  scheduleStart(h: HostState, now: number): number {
+    const at = h.delayMs > 0 ? nextStart(h, now) : now;
+    h.lastStartBy = Math.max(h.lastStartBy, startedBy(at, now));
+    this.#track(h, now);
+    return at;
+  }
+
+  /** The earliest time after `now` when a host held back by time alone may open, if any. */
+  nextOpening(now: number): number | null {
+    let next = Number.POSITIVE_INFINITY;
+    for (const h of this.#constrained) {
+      const at = hostOpensAt(h, this.#pacing.horizonMs);
+      if (at > now) next = Math.min(next, at);
+    }
+    return next === Number.POSITIVE_INFINITY ? null : next;
   }
 
   /** Counts a URL of this host handed out. */
@@ -164,6 +230,7 @@ export class HostTable {
   /** Records robots rules (or a pending fetch) for a host. */
   setRobots(h: HostState, robots: RobotsState): void {
     h.robots = robots;
+    h.delayMs = this.#delayOf(robots);
     const stored = robots === null || 'pending' in robots ? null : JSON.stringify(robots);
     this.#sql.run('UPDATE hosts SET robots = ? WHERE id = ?', stored, h.id);
     this.#track(h, Date.now());
@@ -194,9 +261,18 @@ export class HostTable {
   }
 
   #shrink(): void {
+    const now = Date.now();
     for (const [id, h] of this.#cache) {
-      if (h.inUse === 0 && !this.#constrained.has(h)) this.#cache.delete(id);
+      // A host whose next start is still ahead keeps its schedule (it lives in memory only).
+      const idle = h.inUse === 0 && !this.#constrained.has(h) && nextStart(h, 0) <= now;
+      if (idle) this.#cache.delete(id);
     }
+  }
+
+  /** A host's delay between request starts, with its robots.txt Crawl-delay if we obey it. */
+  #delayOf(robots: RobotsState): number {
+    const rules = this.#respectRobots && robots !== null && !('pending' in robots) ? robots : null;
+    return hostDelay(this.#pacing.delayMs, rules?.crawlDelayMs);
   }
 
   #persist(h: HostState): void {

@@ -48,7 +48,11 @@ export class JobRecord {
   private constructor(sql: Sql, row: JobRow) {
     this.#sql = sql;
     this.row = row;
-    this.spec = JSON.parse(row.spec) as JobSpec;
+    // A job stored before perHostDelayMs existed has none: 0.
+    const stored = JSON.parse(row.spec) as Omit<JobSpec, 'perHostDelayMs'> & {
+      perHostDelayMs?: number;
+    };
+    this.spec = { ...stored, perHostDelayMs: stored.perHostDelayMs ?? 0 };
     this.redrives = sql
       .all<{ job_id: string }>('SELECT job_id FROM redrives ORDER BY created_at, job_id')
       .map((r) => r.job_id);

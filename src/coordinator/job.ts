@@ -76,7 +76,12 @@ export class Job {
     this.#host = host;
     const spec = record.spec;
     this.store = new UrlStore(sql);
-    this.hosts = new HostTable(sql, spec.perHostConcurrency, spec.concurrency, spec.respectRobots);
+    this.hosts = new HostTable(sql, spec.perHostConcurrency, spec.concurrency, spec.respectRobots, {
+      delayMs: spec.perHostDelayMs,
+      horizonMs: host.leaseMs / 4,
+      // Loaded after URLs were handed out (a restart): pacing resumes from now (see hosts.ts).
+      resumedAt: record.row.started_at === null ? null : Date.now(),
+    });
     this.hosts.setInUse(this.store.outPerHost());
     this.#recount();
     this.book = new HandoutBook(

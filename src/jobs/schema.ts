@@ -84,6 +84,7 @@ export const jobOptionsSchema = z.strictObject({
   urls: z.array(z.unknown()),
   concurrency: int(1, LIMITS.maxConcurrency).default(20),
   perHostConcurrency: int(1, LIMITS.maxConcurrency).optional(),
+  perHostDelayMs: int(0, 60_000).default(0),
   timeoutMs: int(100, LIMITS.maxTimeoutMs).default(10_000),
   deadlineMs: deadlineField.optional(),
   retry: z
@@ -227,6 +228,7 @@ export function parseJob(body: unknown, limits: JobLimits): ParsedJob {
   const spec: JobSpec = {
     concurrency: opts.concurrency,
     perHostConcurrency: opts.perHostConcurrency ?? opts.concurrency,
+    perHostDelayMs: opts.perHostDelayMs,
     timeoutMs: opts.timeoutMs,
     deadlineMs: opts.deadlineMs ?? null,
     retry: opts.retry,

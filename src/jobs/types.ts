@@ -1,4 +1,4 @@
-/** The kinds of failure a Result can carry (README.md, "Results and error kinds"). */
+/** The kinds of failure a Result can carry (docs/api.md, "Error kinds"). */
 export const ERROR_KINDS = [
   'timeout',
   'network',
@@ -32,6 +32,8 @@ interface RetryPolicy {
 export interface JobSpec {
   concurrency: number;
   perHostConcurrency: number;
+  /** The least time between two request starts to one host (0 in jobs stored before it). */
+  perHostDelayMs: number;
   timeoutMs: number;
   deadlineMs: number | null;
   retry: RetryPolicy;

@@ -7,6 +7,8 @@ export interface RobotsRules {
    * "HTTP 503", "timed out", ... The Results it refuses say so rather than "disallowed".
    */
   unreachable?: string;
+  /** The group's `Crawl-delay` in ms (at most MAX_CRAWL_DELAY_MS), when it gives one above 0. */
+  crawlDelayMs?: number;
 }
 
 /** The product token we look for in `User-agent` lines. */
@@ -16,11 +18,15 @@ const ROBOTS_USER_AGENT = 'scrape-fanout';
 export const MAX_ROBOTS_CHARS = 500 * 1024;
 /** Bound on each rule list, so one hostile file cannot bloat stored state or matching time. */
 export const MAX_ROBOTS_RULES = 1000;
+/** A `Crawl-delay` is honoured up to a minute: a larger one would stall a job for hours. */
+export const MAX_CRAWL_DELAY_MS = 60_000;
 
 interface Group {
   agents: string[];
   allow: string[];
   disallow: string[];
+  /** Seconds; the largest of the group's `Crawl-delay` lines, 0 without one. */
+  crawlDelay: number;
 }
 
 /** Parses robots.txt text into the rules for `userAgent` (its own groups, else the `*` groups). */
@@ -37,7 +43,7 @@ export function parseRobots(text: string, userAgent = ROBOTS_USER_AGENT): Robots
     const { key, value } = record;
     if (key === 'user-agent') {
       if (current === null || !inAgentLines) {
-        current = { agents: [], allow: [], disallow: [] };
+        current = { agents: [], allow: [], disallow: [], crawlDelay: 0 };
         groups.push(current);
       }
       current.agents.push(value === '*' ? '*' : productToken(value));
@@ -47,16 +53,29 @@ export function parseRobots(text: string, userAgent = ROBOTS_USER_AGENT): Robots
       // Rules before any user-agent line belong to no group; an empty rule matches nothing.
       if (current === null || value === '') continue;
       current[key].push(normalizePattern(value));
+    } else if (key === 'crawl-delay') {
+      // A member of the group like a rule (as in urllib.robotparser): it ends the agent lines.
+      inAgentLines = false;
+      if (current !== null) current.crawlDelay = Math.max(current.crawlDelay, seconds(value));
     }
-    // Other records (sitemap, crawl-delay, ...) neither end a group nor carry rules for us.
+    // Other records (sitemap, ...) neither end a group nor carry rules for us.
   }
 
   const specific = groups.filter((g) => ours !== '' && g.agents.includes(ours));
   const chosen = specific.length > 0 ? specific : groups.filter((g) => g.agents.includes('*'));
-  return {
+  const rules: RobotsRules = {
     allow: chosen.flatMap((g) => g.allow).slice(0, MAX_ROBOTS_RULES),
     disallow: chosen.flatMap((g) => g.disallow).slice(0, MAX_ROBOTS_RULES),
   };
+  const delay = chosen.reduce((max, g) => Math.max(max, g.crawlDelay), 0);
+  const delayMs = Math.min(MAX_CRAWL_DELAY_MS, Math.round(delay * 1000));
+  if (delayMs > 0) rules.crawlDelayMs = delayMs;
+  return rules;
+}
+
+/** A `Crawl-delay` value in seconds (decimals allowed); 0 for anything else. */
+function seconds(value: string): number {
+  return /^(\d+\.?\d*|\.\d+)$/.test(value) ? Number(value) : 0;
 }
 
 /** Whether the rules let us fetch `pathAndQuery`: longest match wins, allow wins a tie. */

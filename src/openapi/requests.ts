@@ -18,6 +18,9 @@ export const JOB_FIELDS: Record<keyof z.input<typeof jobOptionsSchema>, string> 
   urls: 'absolute http(s) URLs, normalised and deduplicated (the first spelling is kept)',
   concurrency: 'fetches in flight for the whole job (at most the API key’s maxConcurrency)',
   perHostConcurrency: 'fetches in flight per host (`host:port`); default: `concurrency`',
+  perHostDelayMs:
+    'least ms between two request starts to one host (`host:port`), across all shards; ' +
+    'with `respectRobots` a robots.txt `Crawl-delay` (at most 60 s) raises it',
   timeoutMs: 'per attempt: connect, every redirect hop and the whole body',
   deadlineMs: 'whole-job deadline from creation; unsettled URLs then get kind `deadline`',
   retry: 'attempts in all, exponential backoff with full jitter',

@@ -38,9 +38,10 @@ export interface ShardAssignment {
   holds: Array<{ host: string; until: number }>;
 }
 
+/** `notBefore`: the epoch ms before which the item must not start (its host's pacing). */
 export type WorkItem =
-  | { type: 'page'; idx: number; url: string; host: string }
-  | { type: 'robots'; hostId: number; url: string };
+  | { type: 'page'; idx: number; url: string; host: string; notBefore?: number }
+  | { type: 'robots'; hostId: number; url: string; notBefore?: number };
 
 export type WorkOutcome =
   | { type: 'page'; idx: number; outcome: PageOutcome }

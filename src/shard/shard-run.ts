@@ -184,11 +184,14 @@ export class ShardRun {
     this.#eager = reply.eager === true;
     for (const { host, until } of reply.holds ?? []) this.#holds.set(host, until);
     this.#queue.push(...reply.items);
-    this.#starved = want > 0 && reply.items.length === 0 && this.#active > 0;
+    // Items waiting for their start (holds, notBefore) count as work here: asking again before
+    // one of them ran would only come back empty, at the cost of an exchange each time.
+    this.#starved =
+      want > 0 && reply.items.length === 0 && (this.#active > 0 || this.#queue.length > 0);
     this.#dry = reply.dry === true;
   }
 
-  /** Starts queued items while slots are free, skipping hosts that are held back. */
+  /** Starts queued items while slots are free, skipping held hosts and items not yet due. */
   #fill(): void {
     const now = Date.now();
     for (const [host, until] of this.#holds) if (until <= now) this.#holds.delete(host);
@@ -196,7 +199,8 @@ export class ShardRun {
     while (this.#inflight < this.#a.slots && i < this.#queue.length) {
       const item = this.#queue[i];
       if (!item) break;
-      if (item.type === 'page' && this.#holds.has(item.host)) {
+      const held = item.type === 'page' && this.#holds.has(item.host);
+      if (held || (item.notBefore ?? 0) > now) {
         i++;
         continue;
       }
@@ -209,10 +213,11 @@ export class ShardRun {
     }
   }
 
-  /** Milliseconds until the earliest hold ends, if any item waits on one. */
+  /** Milliseconds until the earliest hold ends or a waiting item falls due, if any. */
   #untilHoldEnds(now: number): number {
     let next = Number.POSITIVE_INFINITY;
     for (const until of this.#holds.values()) next = Math.min(next, until - now);
+    for (const item of this.#queue) if (item.notBefore) next = Math.min(next, item.notBefore - now);
     return next;
   }
 

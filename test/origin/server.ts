@@ -29,7 +29,8 @@ export interface Origin {
 /**
  * 127.0.0.5 is the host whose robots.txt tests make fail (`/__robots/answer`): no other test
  * fetches from it, so what it answers never reaches another test's job. 127.0.0.6 is the host
- * whose robots.txt User-Agent a test reads (`/__robots/agents`), likewise its own.
+ * whose robots.txt User-Agent a test reads (`/__robots/agents`), likewise its own. 127.0.0.7 is
+ * the host whose robots.txt tests give a Crawl-delay (`/__robots/crawl-delay`), likewise.
  */
 export const DEFAULT_HOSTS = [
   '127.0.0.1',
@@ -38,6 +39,7 @@ export const DEFAULT_HOSTS = [
   '127.0.0.4',
   '127.0.0.5',
   '127.0.0.6',
+  '127.0.0.7',
 ];
 
 interface HostStats {
@@ -264,6 +266,8 @@ class Counters {
   readonly robotsAgents = new Map<string, string>();
   /** The status robots.txt answers per Host header, when a test set one (`/__robots/answer`). */
   readonly robotsStatus = new Map<string, number>();
+  /** The Crawl-delay robots.txt gives per Host header, and to which agent's group. */
+  readonly robotsCrawlDelay = new Map<string, { s: string; agent: string }>();
 
   /** The stats of `tag`, created empty on first use. */
   statsFor(tag: string): TagStats {
@@ -447,6 +451,20 @@ function robotsAnswerRoute({ req, res, url, counters }: Call): void {
   );
 }
 
+/**
+ * Sets the Crawl-delay robots.txt gives on the host this request came to: `?s=0.4` puts
+ * `Crawl-delay: 0.4` in the `*` group, or with `&agent=otherbot` in a group of that agent
+ * only; no `s` (or an empty one) gives back the normal file.
+ */
+function robotsCrawlDelayRoute({ req, res, url, counters }: Call): void {
+  const host = req.headers.host ?? '';
+  const s = url.searchParams.get('s') ?? '';
+  const agent = url.searchParams.get('agent') || '*';
+  if (s !== '') counters.robotsCrawlDelay.set(host, { s, agent });
+  else counters.robotsCrawlDelay.delete(host);
+  send(res, 200, 'application/json', JSON.stringify({ host, s: s || null, agent }));
+}
+
 // Page routes: what the tests, benchmarks and the drill scrape (counted per tag).
 
 /** A page whose title is the request's headers named by `?h=a,b` (`name=value;...`, sorted). */
@@ -622,7 +640,12 @@ function robotsRoute({ req, res, counters }: Call): void {
     send(res, status, 'text/plain; charset=utf-8', `robots.txt answers ${status} here\n`);
     return;
   }
-  send(res, 200, 'text/plain; charset=utf-8', 'User-agent: *\nDisallow: /private/\n');
+  const delay = counters.robotsCrawlDelay.get(host);
+  const ours = delay?.agent === '*' ? `Crawl-delay: ${delay.s}\n` : '';
+  const theirs =
+    delay && delay.agent !== '*' ? `User-agent: ${delay.agent}\nCrawl-delay: ${delay.s}\n\n` : '';
+  const body = `${theirs}User-agent: *\n${ours}Disallow: /private/\n`;
+  send(res, 200, 'text/plain; charset=utf-8', body);
 }
 
 function privateRoute({ res }: Call): void {
@@ -645,6 +668,7 @@ const CONTROL_ROUTES = new Map<string, Handler>([
   ['/__robots', robotsCountRoute],
   ['/__robots/answer', robotsAnswerRoute],
   ['/__robots/agents', robotsAgentsRoute],
+  ['/__robots/crawl-delay', robotsCrawlDelayRoute],
 ]);
 
 /** Counted routes by exact path. */

@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { UrlCounts } from '../../src/coordinator/counts';
 import { heldUntil, recoveredLimit } from '../../src/coordinator/host-limits';
+import { JobRecord } from '../../src/coordinator/job-record';
+import type { Sql } from '../../src/lib/sql';
 
 describe('UrlCounts totals', () => {
   it('adds up every settled and every pending bucket', () => {
@@ -38,5 +40,19 @@ describe('host limits', () => {
     expect(heldUntil(100, -1, 5_000)).toBe(100);
     expect(heldUntil(100, 1, 5_000)).toBe(5_001);
     expect(heldUntil(9_000, 1, 5_000)).toBe(9_000);
+  });
+});
+
+describe('a job stored before perHostDelayMs', () => {
+  it('loads with perHostDelayMs 0; a stored value is kept', () => {
+    const load = (spec: Record<string, unknown>) => {
+      const sql = {
+        one: () => ({ spec: JSON.stringify(spec) }),
+        all: () => [],
+      } as unknown as Sql;
+      return JobRecord.load(sql)?.spec;
+    };
+    expect(load({ concurrency: 4 })).toEqual({ concurrency: 4, perHostDelayMs: 0 });
+    expect(load({ concurrency: 4, perHostDelayMs: 250 })).toMatchObject({ perHostDelayMs: 250 });
   });
 });

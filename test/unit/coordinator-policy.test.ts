@@ -6,10 +6,18 @@ import {
 } from '../../src/coordinator/callback';
 import { pendingOf, settlementOf, UrlCounts } from '../../src/coordinator/counts';
 import {
+  AT_ONCE_SLACK_MS,
   heldUntil,
   hostCanTake,
   hostCap,
+  hostDelay,
+  hostOpensAt,
+  nextStart,
+  paceLookahead,
   recoveredLimit,
+  resumedStartBy,
+  startedBy,
+  TIMED_SLACK_MS,
   throttledLimit,
 } from '../../src/coordinator/host-limits';
 import {
@@ -230,6 +238,28 @@ describe('host limits', () => {
     expect(hostCanTake({ limit: 4, inUse: 3, blockedUntil: 0 }, 16, NOW)).toBe(true);
     expect(hostCanTake({ limit: 4, inUse: 4, blockedUntil: 0 }, 16, NOW)).toBe(false);
     expect(hostCanTake({ limit: 4, inUse: 0, blockedUntil: NOW + 1 }, 16, NOW)).toBe(false);
+  });
+
+  it('paces a host: starts one delay apart, handed out at most one lookahead before', () => {
+    expect(hostDelay(100, 400)).toBe(400);
+    expect(hostDelay(500, 400)).toBe(500);
+    expect(hostDelay(0, 120_000)).toBe(60_000);
+    expect(hostDelay(0, undefined)).toBe(0);
+    expect(nextStart({ delayMs: 300, lastStartBy: NOW }, NOW + 100)).toBe(NOW + 300);
+    expect(nextStart({ delayMs: 300, lastStartBy: NOW }, NOW + 900)).toBe(NOW + 900);
+    // A URL that starts at once may start a while after its hand-out; one on a timer less late.
+    expect(startedBy(NOW, NOW)).toBe(NOW + AT_ONCE_SLACK_MS);
+    expect(startedBy(NOW + 300, NOW)).toBe(NOW + 300 + TIMED_SLACK_MS);
+    expect(resumedStartBy(NOW, 0, 5_000)).toBe(NOW + AT_ONCE_SLACK_MS);
+    expect(resumedStartBy(NOW, 60_000, 5_000)).toBe(NOW + 5_000 + TIMED_SLACK_MS);
+    expect(paceLookahead(300, 5_000)).toBe(300);
+    expect(paceLookahead(60_000, 5_000)).toBe(5_000);
+    const paced = { limit: 4, inUse: 0, blockedUntil: 0, delayMs: 10_000, lastStartBy: NOW };
+    expect(hostOpensAt(paced, 5_000)).toBe(NOW + 5_000);
+    expect(hostOpensAt({ ...paced, delayMs: 300 }, 5_000)).toBe(NOW);
+    expect(hostOpensAt({ ...paced, blockedUntil: NOW + 7_000 }, 5_000)).toBe(NOW + 7_000);
+    expect(hostCanTake(paced, 16, NOW + 4_999, 5_000)).toBe(false);
+    expect(hostCanTake(paced, 16, NOW + 5_000, 5_000)).toBe(true);
   });
 });
 

@@ -36,6 +36,27 @@ describe('parseJob: callbackUrl', () => {
   });
 });
 
+describe('parseJob: perHostDelayMs', () => {
+  const delayOf = (perHostDelayMs?: unknown) => {
+    const parsed = parseJob({ urls: ['https://a.example/'], perHostDelayMs }, deployed);
+    return parsed.ok ? parsed.spec.perHostDelayMs : parsed.issues;
+  };
+
+  it('is 0 by default and takes whole ms from 0 to 60000', () => {
+    expect(delayOf()).toBe(0);
+    expect(delayOf(0)).toBe(0);
+    expect(delayOf(60_000)).toBe(60_000);
+  });
+
+  it('refuses values out of range or not whole, naming the field', () => {
+    for (const value of [-1, 60_001, 0.5, '10', null]) {
+      expect(delayOf(value), String(value)).toEqual([
+        { path: 'perHostDelayMs', message: expect.any(String) },
+      ]);
+    }
+  });
+});
+
 describe('jobLimits', () => {
   it('reads MAX_URLS_PER_JOB and ALLOW_PRIVATE_TARGETS, defaulting to 100,000 and off', () => {
     expect(jobLimits({ MAX_URLS_PER_JOB: '500', ALLOW_PRIVATE_TARGETS: 'true' })).toEqual({

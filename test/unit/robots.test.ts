@@ -105,7 +105,7 @@ describe('parseRobots: syntax', () => {
 
   it('ignores other records without breaking the group', () => {
     const t = 'User-agent: *\nCrawl-delay: 10\nSitemap: /s.xml\nDisallow: /x\nnonsense line\n';
-    expect(parseRobots(t)).toEqual(rules([], ['/x']));
+    expect(parseRobots(t)).toEqual({ ...rules([], ['/x']), crawlDelayMs: 10_000 });
   });
 
   it('collapses repeated wildcards and percent-encodes raw non-ASCII in rules', () => {
@@ -130,6 +130,55 @@ describe('parseRobots: syntax', () => {
     const r = parseRobots(head + padding + cut);
     // The cut-off Allow line must not become a broader "Allow: /public-o".
     expect(r).toEqual(rules([], ['/early']));
+  });
+});
+
+describe('parseRobots: Crawl-delay', () => {
+  const delayOf = (text: string, agent?: string) => parseRobots(text, agent).crawlDelayMs;
+
+  it('reads the Crawl-delay of the group that applies to us, in ms, decimals allowed', () => {
+    expect(delayOf('User-agent: *\nCrawl-delay: 0.4\nDisallow: /x')).toBe(400);
+    expect(delayOf('User-agent: *\ncrawl-DELAY:   2   # seconds\n')).toBe(2_000);
+    expect(delayOf('User-agent: *\nCrawl-delay: .25\n')).toBe(250);
+    expect(parseRobots('User-agent: *\nCrawl-delay: 1\nDisallow: /x')).toEqual({
+      allow: [],
+      disallow: ['/x'],
+      crawlDelayMs: 1_000,
+    });
+  });
+
+  it('ignores the Crawl-delay of another agent’s group, and takes our own over *', () => {
+    const text = [
+      'User-agent: otherbot',
+      'Crawl-delay: 9',
+      '',
+      'User-agent: *',
+      'Disallow: /private/',
+    ].join('\n');
+    expect(delayOf(text)).toBeUndefined();
+    expect(delayOf(text, 'OtherBot/2.0')).toBe(9_000);
+    const both = 'User-agent: *\nCrawl-delay: 5\n\nUser-agent: foobot\nCrawl-delay: 1\n';
+    expect(delayOf(both, 'foobot')).toBe(1_000);
+    expect(delayOf(both)).toBe(5_000);
+  });
+
+  it('ends the agent lines like a rule does: the next user-agent starts a new group', () => {
+    const text = 'User-agent: otherbot\nCrawl-delay: 7\nUser-agent: *\nDisallow: /x\n';
+    expect(parseRobots(text)).toEqual({ allow: [], disallow: ['/x'] });
+  });
+
+  it('caps a Crawl-delay at 60 s and takes the largest of several', () => {
+    expect(delayOf('User-agent: *\nCrawl-delay: 61\n')).toBe(60_000);
+    expect(delayOf('User-agent: *\nCrawl-delay: 86400\n')).toBe(60_000);
+    expect(delayOf('User-agent: *\nCrawl-delay: 1\nCrawl-delay: 3\n')).toBe(3_000);
+    expect(delayOf('User-agent: *\nCrawl-delay: 3\n\nUser-agent: *\nCrawl-delay: 2\n')).toBe(3_000);
+  });
+
+  it('ignores values that are not a non-negative number of seconds, and one before any group', () => {
+    for (const value of ['', 'abc', '-1', '1e3', '0x10', '1,5', '0', '0.0001']) {
+      expect(delayOf(`User-agent: *\nCrawl-delay: ${value}\n`), value).toBeUndefined();
+    }
+    expect(delayOf('Crawl-delay: 5\nUser-agent: *\nDisallow: /x\n')).toBeUndefined();
   });
 });
 
