@@ -11,6 +11,9 @@ export const JOB_OPTIONS = /** @type {const} */ ({
   'timeout-ms': { type: 'string' },
   'deadline-ms': { type: 'string' },
   'max-attempts': { type: 'string' },
+  'base-delay-ms': { type: 'string' },
+  'max-delay-ms': { type: 'string' },
+  'per-host-delay-ms': { type: 'string' },
   mode: { type: 'string' },
   'max-bytes': { type: 'string' },
   robots: { type: 'boolean' },
@@ -30,6 +33,9 @@ export const JOB_HELP = `Job options (left out: the server's defaults):
   --timeout-ms N         per attempt, connect + whole body
   --deadline-ms N        whole-job deadline, from creation
   --max-attempts N       attempts per URL (retries with backoff)
+  --base-delay-ms N      the retries' first backoff (doubling up to --max-delay-ms)
+  --max-delay-ms N       the longest backoff between two attempts
+  --per-host-delay-ms N  least time between two request starts to one host
   --mode settle|failFast settle: every URL gets a result; failFast: first failure cancels all
   --max-bytes N          largest response body
   --robots               respect robots.txt
@@ -46,7 +52,8 @@ export const JOB_HELP = `Job options (left out: the server's defaults):
 /**
  * @typedef {{
  *   concurrency?: string, 'per-host'?: string, 'timeout-ms'?: string, 'deadline-ms'?: string,
- *   'max-attempts'?: string, mode?: string, 'max-bytes'?: string, robots?: boolean,
+ *   'max-attempts'?: string, 'base-delay-ms'?: string, 'max-delay-ms'?: string,
+ *   'per-host-delay-ms'?: string, mode?: string, 'max-bytes'?: string, robots?: boolean,
  *   select?: string[], callback?: string, 'max-failures'?: string, header?: string[],
  *   'user-agent'?: string, links?: boolean, meta?: boolean,
  * }} JobFlags
@@ -55,7 +62,8 @@ export const JOB_HELP = `Job options (left out: the server's defaults):
 /**
  * @typedef {{
  *   urls: string[], concurrency?: number, perHostConcurrency?: number, timeoutMs?: number,
- *   deadlineMs?: number, retry?: { maxAttempts: number }, mode?: 'settle' | 'failFast',
+ *   deadlineMs?: number, perHostDelayMs?: number, mode?: 'settle' | 'failFast',
+ *   retry?: { maxAttempts?: number, baseDelayMs?: number, maxDelayMs?: number },
  *   maxBytes?: number, respectRobots?: boolean,
  *   extract?: { selectors?: Record<string, string>, links?: boolean, meta?: boolean },
  *   callbackUrl?: string, maxFailures?: number | string, headers?: Record<string, string>,
@@ -126,6 +134,20 @@ export function maxFailuresOption(raw) {
 }
 
 /**
+ * The retry policy asked for: the flags given, the rest left to the server; undefined for none.
+ * @param {JobFlags} flags
+ */
+function retryOf(flags) {
+  const retry = {
+    maxAttempts: intOption('max-attempts', flags['max-attempts']),
+    baseDelayMs: intOption('base-delay-ms', flags['base-delay-ms']),
+    maxDelayMs: intOption('max-delay-ms', flags['max-delay-ms']),
+  };
+  const given = Object.entries(retry).filter(([, v]) => v !== undefined);
+  return given.length > 0 ? Object.fromEntries(given) : undefined;
+}
+
+/**
  * What to extract: selectors, link URLs, page metadata; undefined when nothing is asked.
  * @param {JobFlags} flags
  */
@@ -151,7 +173,6 @@ export function jobBody(flags, urls) {
   if (mode !== undefined && mode !== 'settle' && mode !== 'failFast') {
     throw new UsageError(`--mode: expected settle or failFast, got "${mode}"`);
   }
-  const maxAttempts = intOption('max-attempts', flags['max-attempts']);
   /** @type {JobBody} */
   const body = {
     urls,
@@ -159,7 +180,8 @@ export function jobBody(flags, urls) {
     perHostConcurrency: intOption('per-host', flags['per-host']),
     timeoutMs: intOption('timeout-ms', flags['timeout-ms']),
     deadlineMs: intOption('deadline-ms', flags['deadline-ms']),
-    retry: maxAttempts === undefined ? undefined : { maxAttempts },
+    retry: retryOf(flags),
+    perHostDelayMs: intOption('per-host-delay-ms', flags['per-host-delay-ms']),
     mode,
     maxBytes: intOption('max-bytes', flags['max-bytes']),
     respectRobots: flags.robots ? true : undefined,

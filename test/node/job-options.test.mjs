@@ -74,6 +74,15 @@ describe('jobBody', () => {
       extract: { links: true, meta: true },
     });
     assert.deepEqual(jobBody(flags(['--max-failures', '3']), URLS).maxFailures, 3);
+    const paced = jobBody(
+      flags(['--per-host-delay-ms=500', '--base-delay-ms', '100', '--max-delay-ms=2000']),
+      URLS,
+    );
+    assert.deepEqual(paced, {
+      urls: URLS,
+      perHostDelayMs: 500,
+      retry: { baseDelayMs: 100, maxDelayMs: 2000 },
+    });
     assert.throws(() => jobBody(flags(['--header', 'no colon']), URLS), UsageError);
     assert.throws(() => jobBody(flags(['--max-failures', 'x']), URLS), UsageError);
   });
