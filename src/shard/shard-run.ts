@@ -10,6 +10,7 @@ import {
   type WorkItem,
   type WorkOutcome,
 } from './protocol';
+import { takeReport } from './report-batch';
 
 /**
  * Finished outcomes wait at most this long to be batched into one report. Reports mostly go
@@ -151,7 +152,7 @@ export class ShardRun {
   }
 
   async #call(slots: number): Promise<void> {
-    const outcomes = this.#outbox.splice(0, 500);
+    const outcomes = takeReport(this.#outbox);
     const started = [...this.#unreported];
     this.#unreported.clear();
     const retiring = this.#started >= MAX_ITEMS_PER_RUN;
