@@ -191,6 +191,25 @@ function callbackProblem(url: string, allowPrivate: boolean): string | null {
   return null;
 }
 
+/**
+ * Where a job's name-to-value maps (selectors, headers) hold the key `__proto__`: JSON.parse
+ * makes it an own key, but a validated copy turns it into the object's prototype, so the entry
+ * would be dropped without a word.
+ */
+function prototypeKey(body: unknown): string | null {
+  const b = body as { extract?: { selectors?: unknown }; headers?: unknown };
+  const maps: Array<[string, unknown]> = [
+    ['extract.selectors', b.extract?.selectors],
+    ['headers', b.headers],
+  ];
+  for (const [path, map] of maps) {
+    if (typeof map === 'object' && map !== null && Object.hasOwn(map, '__proto__')) {
+      return `${path}.__proto__`;
+    }
+  }
+  return null;
+}
+
 /** Validates a job body: every problem named by its field, defaults applied, URLs normalised. */
 export function parseJob(body: unknown, limits: JobLimits): ParsedJob {
   const { maxUrls } = limits;
@@ -201,6 +220,8 @@ export function parseJob(body: unknown, limits: JobLimits): ParsedJob {
     return { ok: false, issues: toIssues(parsed.error.issues.slice(0, MAX_ISSUES)) };
   }
   const opts = parsed.data;
+  const shadowed = prototypeKey(body);
+  if (shadowed) return fail(shadowed, 'not a usable name (it names the object prototype)');
   const rawUrls = opts.urls;
   if (rawUrls.length === 0) return fail('urls', 'at least one URL is required');
   if (rawUrls.length > maxUrls) {

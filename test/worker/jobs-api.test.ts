@@ -228,6 +228,16 @@ describe('bad input', () => {
       '{"urls": ["https://a.test/"], "extract": {"selectors": {"x": "h1[[["}}}',
       /^extract\.selectors\.x:/,
     ],
+    [
+      'a selector named __proto__ (it would be dropped without a word)',
+      '{"urls": ["https://a.test/"], "extract": {"selectors": {"__proto__": "h1"}}}',
+      /^extract\.selectors\.__proto__: not a usable name/,
+    ],
+    [
+      'a header named __proto__',
+      '{"urls": ["https://a.test/"], "headers": {"__proto__": "x"}}',
+      /^headers\.__proto__: not a usable name/,
+    ],
   ];
 
   it.each(bad)(
