@@ -5,8 +5,8 @@
  * URLs through shards of 6 connections with nothing else (bench/floor.mjs).
  */
 
-import { scanHtml } from '../../src/fetch/extract';
 import { fetchPage } from '../../src/fetch/fetch-page';
+import { scanHtml } from '../../src/fetch/scan-html';
 import { MAX_CONNECTIONS_PER_SHARD } from '../../src/shard/protocol';
 import type { FloorShard } from './floor-shard';
 

@@ -1,7 +1,8 @@
 import type { ErrorKind } from '../jobs/types';
 import { bodyCharset, charsetFromContentType, decoderFirst, isUtf8, SNIFF_BYTES } from './charset';
-import { type createExtractor, type Extracted, scanHtml } from './extract';
+import type { createExtractor, Extracted } from './extract';
 import type { PageRequest } from './fetch-page';
+import { scanHtml } from './scan-html';
 
 /** Largest body whose (discarded) parser output may be drained in one native call. */
 const BUFFER_LIMIT = 256 * 1024;

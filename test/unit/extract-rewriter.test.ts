@@ -1,13 +1,9 @@
 // createExtractor and validateSelector: exact values from HTMLRewriter (workerd only; the
 // mutation config runs this file in its workerd project).
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  createExtractor,
-  type Extracted,
-  scanHtml,
-  validateSelector,
-} from '../../src/fetch/extract';
+import { createExtractor, type Extracted, validateSelector } from '../../src/fetch/extract';
 import { fetchPage } from '../../src/fetch/fetch-page';
+import { scanHtml } from '../../src/fetch/scan-html';
 
 /** What createExtractor gets from `html`, fed in the given pieces (one chunk each). */
 async function extract(

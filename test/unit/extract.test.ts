@@ -1,6 +1,7 @@
 // Selector validation and the JS fast path of extraction: no origin, no bindings.
 import { describe, expect, it } from 'vitest';
-import { createExtractor, scanHtml, validateSelector } from '../../src/fetch/extract';
+import { createExtractor, validateSelector } from '../../src/fetch/extract';
+import { scanHtml } from '../../src/fetch/scan-html';
 import { FIXTURES } from '../origin/fixtures';
 
 describe('validateSelector', () => {

@@ -2,7 +2,7 @@
 // tokenizer's edge cases. extract.test.ts checks that it agrees with HTMLRewriter; this file
 // pins the values, so that a change to code both share cannot pass unnoticed.
 import { describe, expect, it } from 'vitest';
-import { scanHtml } from '../../src/fetch/extract';
+import { scanHtml } from '../../src/fetch/scan-html';
 
 const links = (html: string): number | undefined => scanHtml(html)?.links;
 const title = (html: string): string | null | undefined => scanHtml(html)?.title;
