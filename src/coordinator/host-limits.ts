@@ -48,7 +48,7 @@ interface Paced {
  * How late a shard may start a URL after its scheduled start. One that may start at once first
  * travels to its shard (in a reply, or with a run's start: a Durable Object may have to start);
  * one that waits for its start is started by a timer, late by the shard's timer and dispatch
- * jitter (the event loop is shared). Measured locally: about 50 ms, and 5 ms with rare 30 ms.
+ * jitter (the event loop is shared). The margins cover what was measured (bench/README.md).
  */
 export const AT_ONCE_SLACK_MS = 200;
 export const TIMED_SLACK_MS = 50;
