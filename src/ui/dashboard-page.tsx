@@ -1,4 +1,5 @@
 import { LIMITS } from '../jobs/schema';
+import { HeadRow } from './head-row';
 import { Layout } from './layout';
 
 /** The job form's initial values: the API's own defaults (a test holds them equal). */
@@ -99,26 +100,18 @@ function JobsTable() {
       <h2 id="jobs-heading">Recent jobs</h2>
       <table id="jobs-table">
         <caption>Newest first, refreshed every few seconds.</caption>
-        <thead>
-          <tr>
-            <th scope="col">Job</th>
-            <th scope="col">Status</th>
-            <th scope="col">Settled</th>
-            <th scope="col" class="num">
-              Succeeded
-            </th>
-            <th scope="col" class="num">
-              Failed
-            </th>
-            <th scope="col" class="num">
-              Cancelled
-            </th>
-            <th scope="col" class="num">
-              Rate
-            </th>
-            <th scope="col">Created</th>
-          </tr>
-        </thead>
+        <HeadRow
+          columns={[
+            'Job',
+            'Status',
+            'Settled',
+            ['Succeeded', 'num'],
+            ['Failed', 'num'],
+            ['Cancelled', 'num'],
+            ['Rate', 'num'],
+            'Created',
+          ]}
+        />
         <tbody id="jobs-body" />
       </table>
       <p id="jobs-empty" hidden>
@@ -134,15 +127,7 @@ function SchedulesTable() {
       <h2 id="schedules-heading">Schedules</h2>
       <table id="schedules-table">
         <caption>Newest first; cron expressions are in UTC.</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Cron</th>
-            <th scope="col">Next run</th>
-            <th scope="col">Created</th>
-            <th scope="col">ID</th>
-          </tr>
-        </thead>
+        <HeadRow columns={['Name', 'Cron', 'Next run', 'Created', 'ID']} />
         <tbody id="schedules-body" />
       </table>
       <p id="schedules-empty" hidden>

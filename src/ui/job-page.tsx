@@ -1,4 +1,5 @@
 import { LIMITS } from '../jobs/schema';
+import { HeadRow } from './head-row';
 import { Layout } from './layout';
 
 /** The figures of a job's summary, by the id the script writes each into. */
@@ -111,14 +112,7 @@ function Kinds() {
       <h2 id="kinds-heading">Failures by kind</h2>
       <table id="kinds-table">
         <caption id="kinds-scope">No Results read yet.</caption>
-        <thead>
-          <tr>
-            <th scope="col">Kind</th>
-            <th scope="col" class="num">
-              Results
-            </th>
-          </tr>
-        </thead>
+        <HeadRow columns={['Kind', ['Results', 'num']]} />
         <tbody id="kinds-body" />
       </table>
       <p id="kinds-none">No failures.</p>
@@ -132,25 +126,17 @@ function ResultsTable() {
       <h2 id="results-heading">Latest Results</h2>
       <table id="results-table">
         <caption id="results-scope">No Results yet.</caption>
-        <thead>
-          <tr>
-            <th scope="col">URL</th>
-            <th scope="col" class="num">
-              Status
-            </th>
-            <th scope="col">Title</th>
-            <th scope="col" class="num">
-              Links
-            </th>
-            <th scope="col" class="num">
-              Attempts
-            </th>
-            <th scope="col" class="num">
-              Duration
-            </th>
-            <th scope="col">Outcome</th>
-          </tr>
-        </thead>
+        <HeadRow
+          columns={[
+            'URL',
+            ['Status', 'num'],
+            'Title',
+            ['Links', 'num'],
+            ['Attempts', 'num'],
+            ['Duration', 'num'],
+            'Outcome',
+          ]}
+        />
         <tbody id="results-body" />
       </table>
     </section>
@@ -163,17 +149,7 @@ function FailuresTable() {
       <h2 id="failures-heading">Failures and their attempts</h2>
       <table id="failures-table">
         <caption id="failures-scope">No failures yet.</caption>
-        <thead>
-          <tr>
-            <th scope="col">URL</th>
-            <th scope="col">Kind</th>
-            <th scope="col">Message</th>
-            <th scope="col" class="num">
-              Attempts
-            </th>
-            <th scope="col">Earlier attempts</th>
-          </tr>
-        </thead>
+        <HeadRow columns={['URL', 'Kind', 'Message', ['Attempts', 'num'], 'Earlier attempts']} />
         <tbody id="failures-body" />
       </table>
     </section>
