@@ -8,8 +8,14 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 
-/** Unit tests that call HTMLRewriter (or other workerd-only globals). */
-const WORKERD_ONLY = ['test/unit/extract.test.ts', 'test/unit/extract-rewriter.test.ts'];
+/** Unit tests that call HTMLRewriter (or other workerd-only globals, e.g. crypto.DigestStream). */
+const WORKERD_ONLY = [
+  'test/unit/extract.test.ts',
+  'test/unit/extract-rewriter.test.ts',
+  'test/unit/read-body.test.ts',
+  'test/unit/fetch-page-stubbed.test.ts',
+  'test/unit/content-hash.test.ts',
+];
 
 export default defineConfig({
   test: {

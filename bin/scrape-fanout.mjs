@@ -30,6 +30,7 @@ Commands:
   status ID          show a job (JSON, or one line with --short)
   results ID         stream a job's results as NDJSON
   attempts ID        the job's retried and lost attempts as NDJSON
+  body ID HASH       a body the job stored (--store-bodies), to stdout or --out FILE
   watch ID           follow a running job with a progress bar
   cancel ID          cancel a job
   purge ID           cancel a job if it runs and delete all of its data now
@@ -74,6 +75,13 @@ ${GLOBAL_HELP}`,
 Prints every attempt that did not give its URL the Result (failures that were retried,
 fetches lost with a crashed shard) as NDJSON, one attempt a line, in URL order. The job
 must have ended for the list to be complete; on a running job it is what exists so far.
+
+${GLOBAL_HELP}`,
+  body: `Usage: scrape-fanout body ID HASH [--out FILE]
+
+Writes a page body the job stored (submitted with --store-bodies) as it was kept: the decoded
+bytes of the page. HASH is a Result's contentHash, with or without its "sha256:" prefix.
+  --out FILE          write to FILE (via FILE.part, renamed when complete) instead of stdout
 
 ${GLOBAL_HELP}`,
   watch: `Usage: scrape-fanout watch ID [--quiet]
@@ -269,6 +277,26 @@ async function attempts(args) {
 }
 
 /** @param {string[]} args */
+async function storedBody(args) {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...GLOBAL, out: { type: 'string' } },
+  });
+  if (values.help) return help('body');
+  const [id, raw] = expectPositionals(positionals, 2, 'a job ID and a body HASH');
+  const hash = (raw.startsWith('sha256:') ? raw.slice('sha256:'.length) : raw).toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(hash)) {
+    throw new UsageError(`HASH: expected 64 hex digits (a Result's contentHash), got "${raw}"`);
+  }
+  const res = await clientFrom(values).body(id, hash);
+  if (!res.body) throw new Error('the body response has no body');
+  if (values.out !== undefined) await downloadTo(res.body, values.out);
+  else await copyBody(res.body, process.stdout);
+  return 0;
+}
+
+/** @param {string[]} args */
 async function watch(args) {
   const { values, positionals } = parseArgs({
     args,
@@ -351,6 +379,7 @@ const COMMANDS = {
   status,
   results,
   attempts,
+  body: storedBody,
   watch,
   cancel,
   purge,

@@ -1,4 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
+import { openR2Sink } from '../src/bodies/r2-sink';
 import type { ShardAssignment } from '../src/shard/protocol';
 import { ShardRun } from '../src/shard/shard-run';
 
@@ -24,7 +25,11 @@ export class FetchShard extends DurableObject<Env> {
     const current = this.#run;
     if (current && !current.finished && current.runId === a.runId) return;
     current?.abort();
-    const run = new ShardRun(a, this.env.JOB_COORDINATOR.getByName(a.jobId));
+    const bodies = this.env.BODIES;
+    const openSink = a.storeBodies
+      ? (contentType: string | null) => openR2Sink(bodies, a.jobId, contentType)
+      : undefined;
+    const run = new ShardRun(a, this.env.JOB_COORDINATOR.getByName(a.jobId), openSink);
     this.#run = run;
     // The run outlives this call: a Durable Object keeps one I/O context for all its work.
     void run.run().catch((err: unknown) => console.error('shard run crashed', err));

@@ -1,9 +1,11 @@
 import { DurableObject } from 'cloudflare:workers';
+import { deleteBodies } from '../src/bodies/delete-bodies';
 import { aftercare, retentionMs } from '../src/coordinator/aftercare';
+import { type PriorPage, readPriorPage } from '../src/coordinator/comparison';
 import { exchange } from '../src/coordinator/exchange';
 import { Job, storeNewJob } from '../src/coordinator/job';
 import { JobRecord } from '../src/coordinator/job-record';
-import type { AttemptsPage, DeadlineResult, ResultsPage } from '../src/coordinator/job-view';
+import type { DeadlineResult } from '../src/coordinator/job-view';
 import { COORDINATOR_MIGRATIONS } from '../src/coordinator/migrations';
 import { type RedriveSource, redriveSource } from '../src/coordinator/redrive';
 import { probeRuns, type ShardPort, shardPort, startRuns } from '../src/coordinator/shard-runs';
@@ -76,9 +78,10 @@ export class JobCoordinator extends DurableObject<CoordinatorEnv> {
     this.ctx.storage.transactionSync(() => storeNewJob(this.#sql, input, now));
     const job = this.#load();
     if (!job) throw new Error('the job just stored could not be loaded');
-    // The shards start in this same turn: their hand-outs commit with the job and their
-    // starts go out with the reply, a storage commit and an alarm sooner than from a tick.
-    void this.#startRuns(job, now);
+    // The shards start in this same turn (their hand-outs commit with the job), a commit and an
+    // alarm sooner than from a tick; a job with compareWith first imports, from its alarm.
+    if (job.comparison) this.#wantAlarm(now);
+    else void this.#startRuns(job, now);
     this.#wantAlarm(Math.min(now + this.#tickMs, job.record.row.deadline_at ?? Infinity));
     const { total: accepted, duplicates } = job.record.row;
     return { kind: 'created', view: job.view(), accepted, duplicates };
@@ -101,22 +104,12 @@ export class JobCoordinator extends DurableObject<CoordinatorEnv> {
   }
 
   /** A page of the attempt log (see routes/attempts.ts), after (afterIdx, afterN). */
-  async attemptLog(
-    afterIdx: number,
-    afterN: number,
-    limit: number,
-    owner?: string,
-  ): Promise<AttemptsPage | null> {
+  async attemptLog(afterIdx: number, afterN: number, limit: number, owner?: string) {
     return this.#woke(owner)?.attemptsPage(afterIdx, afterN, limit) ?? null;
   }
 
   /** A page of results in settlement order, after sequence number `afterSeq`. */
-  async results(
-    afterSeq: number,
-    limit: number,
-    owner?: string,
-    filter?: ResultFilter,
-  ): Promise<ResultsPage | null> {
+  async results(afterSeq: number, limit: number, owner?: string, filter?: ResultFilter) {
     return this.#woke(owner)?.resultsPage(afterSeq, limit, filter) ?? null;
   }
 
@@ -145,6 +138,12 @@ export class JobCoordinator extends DurableObject<CoordinatorEnv> {
   /** The URLs and spec a redrive of this job takes (redrive.ts); refused while it runs. */
   async redriveSource(kinds: readonly ErrorKind[] | null, owner?: string): Promise<RedriveSource> {
     return redriveSource(this.#woke(owner), kinds);
+  }
+
+  /** A page of this terminal job's Results for a job compared with it; null: not readable. */
+  async priorPage(after: number, owner?: string): Promise<PriorPage | null> {
+    const job = this.#woke(owner);
+    return job?.record.terminal ? readPriorPage(this.#sql, job.spec, after) : null;
   }
 
   /** Records a job that redrives this one (shown in its view's `redrives`). */
@@ -236,6 +235,8 @@ export class JobCoordinator extends DurableObject<CoordinatorEnv> {
   }
 
   async #purge(job: Job): Promise<void> {
+    // First, so a failure leaves the job whole and the purge is tried again (alarm or caller).
+    if (job.spec.store?.bodies) await deleteBodies(this.env.BODIES, job.record.row.job_id);
     await this.env.JOB_INDEX.getByName('all').remove(job.record.row.job_id);
     // From here on every call answers as for an unknown job, shards' reports included.
     this.#job = null;
@@ -283,6 +284,7 @@ export class JobCoordinator extends DurableObject<CoordinatorEnv> {
       this.#unprobed = false;
       await probeRuns(job, this.#shards, now);
     }
+    await job.importPrior(this.env.JOB_COORDINATOR);
     book.expire(now);
     book.serveParked(now);
     await this.#startRuns(job, now);

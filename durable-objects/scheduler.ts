@@ -1,12 +1,12 @@
 import { DurableObject } from 'cloudflare:workers';
 import { createJob } from '../src/jobs/create-job';
 import { firstIssueMessage, jobLimits, parseJob } from '../src/jobs/schema';
-import { TERMINAL_STATUSES } from '../src/jobs/types';
 import { latestRunAtOrBefore, nextRunAfter } from '../src/lib/cron';
 import { mapBounded } from '../src/lib/map-bounded';
 import { scheduledJobId } from '../src/lib/schedule-ids';
 import { Sql } from '../src/lib/sql';
 import { SCHEDULER_MIGRATIONS } from '../src/schedules/migrations';
+import { readPriorRun, runSpec } from '../src/schedules/prior-run';
 import {
   iso,
   type PendingRun,
@@ -72,8 +72,9 @@ export class Scheduler extends DurableObject<Env> {
     }
     const next = nextRunAfter(input.cron, input.createdAt);
     this.#sql.run(
-      `INSERT INTO schedules (id, owner, name, cron, job, job_hash, created_at, next_run_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO schedules (id, owner, name, cron, job, job_hash, created_at, next_run_at,
+         compare, notify)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       input.id,
       input.owner,
       input.name,
@@ -82,6 +83,8 @@ export class Scheduler extends DurableObject<Env> {
       input.jobHash,
       input.createdAt,
       next,
+      input.compare ? 1 : 0,
+      input.notify,
     );
     const view: ScheduleView = {
       id: input.id,
@@ -90,6 +93,8 @@ export class Scheduler extends DurableObject<Env> {
       cron: input.cron,
       createdAt: new Date(input.createdAt).toISOString(),
       nextRunAt: iso(next),
+      compare: input.compare,
+      notify: input.notify,
     };
     return { ok: true, view };
   }
@@ -178,7 +183,8 @@ export class Scheduler extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => this.#claimDue(now));
     const pending = this.#sql
       .all<PendingRun>(
-        `SELECT r.schedule_id, r.due_at, r.attempts, s.job, s.job_hash, s.owner, s.last_job_id
+        `SELECT r.schedule_id, r.due_at, r.attempts, s.job, s.job_hash, s.owner, s.last_job_id,
+           s.compare, s.notify, s.last_completed_job_id
          FROM runs r JOIN schedules s ON s.id = r.schedule_id
          WHERE r.status = 'pending' AND NOT EXISTS (
            SELECT 1 FROM runs e WHERE e.schedule_id = r.schedule_id AND e.status = 'pending'
@@ -226,60 +232,57 @@ export class Scheduler extends DurableObject<Env> {
   /**
    * Creates the job of one claimed run, owned by the schedule's owner, and records how that
    * went; skips the run while the job of the schedule's previous started run has not ended.
+   * The job id (from schedule and due time) and body hash (the template's) do not depend on what
+   * the job is compared with, so a retried start finds the job an earlier attempt created.
    */
   async #start(run: PendingRun): Promise<Outcome> {
     const key = runKey(run.schedule_id, run.due_at);
+    let completed: string | null = null;
     try {
-      const busy = await this.#unended(run.last_job_id);
-      if (busy) return this.#record(run, 'skipped', null, run.attempts + 1, busy);
+      const prior = await readPriorRun(run, (id) => this.env.JOB_COORDINATOR.getByName(id).view());
+      completed = prior.completed;
+      if (prior.busy) return this.#record(run, 'skipped', null, run.attempts + 1, prior.busy);
       const jobId = await scheduledJobId(run.schedule_id, run.due_at);
       // Validated again: MAX_URLS_PER_JOB or the job rules may have changed since it was saved.
       const parsed = parseJob(JSON.parse(run.job), jobLimits(this.env));
       if (!parsed.ok) {
         const message = firstIssueMessage(parsed.issues, 'invalid job', 'job.');
-        return this.#record(run, 'failed', null, run.attempts + 1, message);
+        return this.#record(run, 'failed', null, run.attempts + 1, message, completed);
       }
       const created = await createJob(this.env, {
         id: jobId,
         owner: run.owner,
-        spec: parsed.spec,
+        spec: runSpec(parsed.spec, run, prior.compareWith),
         urls: parsed.urls,
         norms: parsed.norms,
         bodyHash: run.job_hash,
       });
       if (created.kind === 'conflict') {
-        return this.#record(run, 'failed', null, run.attempts + 1, created.message);
+        return this.#record(run, 'failed', null, run.attempts + 1, created.message, completed);
       }
-      return this.#record(run, 'started', jobId, run.attempts + 1, null);
+      return this.#record(run, 'started', jobId, run.attempts + 1, null, completed);
     } catch (err) {
       const attempts = run.attempts + 1;
       const message = err instanceof Error ? err.message : String(err);
       console.error('scheduler: starting a run failed', run.schedule_id, run.due_at, err);
       const status = attempts >= MAX_START_ATTEMPTS ? 'failed' : 'pending';
-      return this.#record(run, status, null, attempts, message);
+      return this.#record(run, status, null, attempts, message, completed);
     } finally {
       this.#starting.delete(key);
     }
   }
 
   /**
-   * Why a run must not start: the schedule's previous job has not ended (overlapping runs of one
-   * schedule fill storage fastest). Null when it has ended or is gone (purged, or past
-   * retention).
+   * Records a run's outcome, and `completed` (the job of the previous run, seen completed) as
+   * the schedule's last completed job, in one transaction.
    */
-  async #unended(lastJobId: string | null): Promise<string | null> {
-    if (lastJobId === null) return null;
-    const view = await this.env.JOB_COORDINATOR.getByName(lastJobId).view();
-    if (!view || TERMINAL_STATUSES.includes(view.status)) return null;
-    return `the previous run's job ${lastJobId} is still ${view.status}`;
-  }
-
   #record(
     run: PendingRun,
     status: RunStatus,
     jobId: string | null,
     attempts: number,
     error: string | null,
+    completed: string | null = null,
   ): Outcome {
     this.ctx.storage.transactionSync(() => {
       this.#sql.run(
@@ -295,6 +298,13 @@ export class Scheduler extends DurableObject<Env> {
       );
       if (jobId !== null) {
         this.#sql.run('UPDATE schedules SET last_job_id = ? WHERE id = ?', jobId, run.schedule_id);
+      }
+      if (completed !== null) {
+        this.#sql.run(
+          'UPDATE schedules SET last_completed_job_id = ? WHERE id = ?',
+          completed,
+          run.schedule_id,
+        );
       }
       this.#sql.run(
         `DELETE FROM runs WHERE schedule_id = ?1 AND due_at NOT IN

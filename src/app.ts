@@ -3,6 +3,7 @@ import type { AppEnv } from './app-env';
 import { bearerAuth } from './middleware/auth';
 import { ApiError, renderError } from './middleware/errors';
 import { attemptRoutes } from './routes/attempts';
+import { bodyRoutes } from './routes/bodies';
 import { docRoutes } from './routes/docs';
 import { eventRoutes } from './routes/events';
 import { jobRoutes } from './routes/jobs';
@@ -26,6 +27,7 @@ export function buildApp(): Hono<AppEnv> {
   app.route('/v1/jobs', eventRoutes);
   app.route('/v1/jobs', attemptRoutes);
   app.route('/v1/jobs', redriveRoutes);
+  app.route('/v1/jobs', bodyRoutes);
   app.route('/v1/schedules', scheduleRoutes);
   app.route('/v1/keys', keyRoutes);
   app.notFound(() => {

@@ -13,7 +13,8 @@
  * @typedef {{ url: string, finalUrl: string | null, ok: boolean, status: number | null,
  *   contentType: string | null, title: string | null, links: number, bytes: number,
  *   attempts: number, durationMs: number, fetchedAt: string | null,
- *   data: Record<string, string | null> | null,
+ *   data: Record<string, string | null> | null, contentHash: string | null,
+ *   notModified: boolean, changed: boolean | null,
  *   error: { kind: string, message: string } | null }} Result
  * @typedef {{ id: string, name: string, maxActiveJobs: number, maxConcurrency: number,
  *   createdAt: string }} KeyView
@@ -221,6 +222,17 @@ export class Client {
     return this.request('GET', `${jobPath(id)}/results${qs}`, {
       headers: { accept },
       signal: options.signal ?? new AbortController().signal,
+    });
+  }
+
+  /**
+   * A body the job stored (`store.bodies`), streamed as kept; `hash` is 64 hex digits.
+   * @param {string} id @param {string} hash
+   */
+  body(id, hash) {
+    // No request timeout: a large body may take longer than one to arrive.
+    return this.request('GET', `${jobPath(id)}/bodies/${encodeURIComponent(hash)}`, {
+      signal: new AbortController().signal,
     });
   }
 

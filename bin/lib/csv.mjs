@@ -18,6 +18,9 @@ export const CSV_COLUMNS = [
   'fetchedAt',
   'errorKind',
   'errorMessage',
+  'contentHash',
+  'notModified',
+  'changed',
 ];
 
 /**
@@ -65,6 +68,9 @@ export function csvRow(r, selectors) {
     r.fetchedAt,
     r.error?.kind,
     r.error?.message,
+    r.contentHash,
+    r.notModified,
+    r.changed,
     ...selectors.map((name) => r.data?.[name]),
   ]);
 }

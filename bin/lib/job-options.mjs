@@ -24,6 +24,7 @@ export const JOB_OPTIONS = /** @type {const} */ ({
   'user-agent': { type: 'string' },
   links: { type: 'boolean' },
   meta: { type: 'boolean' },
+  'store-bodies': { type: 'boolean' },
 });
 
 /** The help of the job options (`submit` and `run`). */
@@ -46,6 +47,7 @@ export const JOB_HELP = `Job options (left out: the server's defaults):
   --user-agent UA        the User-Agent of the job's requests
   --links                add linkUrls (the page's link URLs) to each Result
   --meta                 add meta (description, canonical, og:title, lang) to each Result
+  --store-bodies         keep each ok HTML body; read one with \`body ID HASH\`
   --idempotency-key K    same key + same body returns the same job
 `;
 
@@ -55,7 +57,7 @@ export const JOB_HELP = `Job options (left out: the server's defaults):
  *   'max-attempts'?: string, 'base-delay-ms'?: string, 'max-delay-ms'?: string,
  *   'per-host-delay-ms'?: string, mode?: string, 'max-bytes'?: string, robots?: boolean,
  *   select?: string[], callback?: string, 'max-failures'?: string, header?: string[],
- *   'user-agent'?: string, links?: boolean, meta?: boolean,
+ *   'user-agent'?: string, links?: boolean, meta?: boolean, 'store-bodies'?: boolean,
  * }} JobFlags
  */
 
@@ -67,7 +69,7 @@ export const JOB_HELP = `Job options (left out: the server's defaults):
  *   maxBytes?: number, respectRobots?: boolean,
  *   extract?: { selectors?: Record<string, string>, links?: boolean, meta?: boolean },
  *   callbackUrl?: string, maxFailures?: number | string, headers?: Record<string, string>,
- *   userAgent?: string,
+ *   userAgent?: string, store?: { bodies: boolean },
  * }} JobBody
  */
 
@@ -190,6 +192,7 @@ export function jobBody(flags, urls) {
     maxFailures: maxFailuresOption(flags['max-failures']),
     headers: parseHeaders(flags.header),
     userAgent: flags['user-agent'],
+    store: flags['store-bodies'] ? { bodies: true } : undefined,
   };
   for (const key of /** @type {(keyof JobBody)[]} */ (Object.keys(body))) {
     if (body[key] === undefined) delete body[key];

@@ -1,7 +1,7 @@
 // The worker as the embedded runtime runs it: bundled the way `wrangler dev` bundles it (esbuild,
 // ESM, `cloudflare:*` external, conditions workerd/worker/browser, Text module rules), plus what
 // the runtime needs from wrangler.toml (compatibility date, vars, Durable Object classes and
-// their storage). Both are cached under node_modules/.cache/scrape-fanout, keyed by a hash of
+// their storage, R2 buckets). Both are cached under node_modules/.cache/scrape-fanout, keyed by a hash of
 // every input, so a start with unchanged sources loads neither esbuild nor wrangler.
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -10,8 +10,10 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * @typedef {{ binding: string, className: string, storage: 'sqlite' | 'legacy-kv' }} DurableObjectSpec
+ * @typedef {{ binding: string, bucketName: string }} R2BucketSpec
  * @typedef {{ name: string, compatibilityDate: string, compatibilityFlags: string[],
- *   vars: Record<string, string>, durableObjects: DurableObjectSpec[] }} WorkerDescriptor
+ *   vars: Record<string, string>, durableObjects: DurableObjectSpec[],
+ *   r2Buckets: R2BucketSpec[] }} WorkerDescriptor
  * @typedef {{ code: string, descriptor: WorkerDescriptor, path: string, built: boolean }} WorkerBundle
  */
 
@@ -154,6 +156,10 @@ function describe(config, wrangler) {
         storage: sqlite.get(b.class_name) ? 'sqlite' : 'legacy-kv',
       };
     }),
+    r2Buckets: (config.r2_buckets ?? []).map((b) => ({
+      binding: b.binding,
+      bucketName: b.bucket_name ?? b.binding,
+    })),
   };
 }
 

@@ -75,6 +75,13 @@ export interface Result {
     ogTitle: string | null;
     lang: string | null;
   } | null;
+  etag: string | null;
+  lastModified: string | null;
+  /** `sha256:<hex>` of the decoded body; null when it was not read in full. */
+  contentHash: string | null;
+  notModified: boolean;
+  /** Against `compareWith`; null when there is nothing to compare with. */
+  changed: boolean | null;
   error: { kind: string; message: string } | null;
 }
 

@@ -91,7 +91,7 @@ export async function startLocal(options = {}) {
  */
 function miniflareOptions(bundle, stateDir, token, options) {
   const d = bundle.descriptor;
-  /** @type {Record<string, { type: 'text', value: string } | { type: 'durable-object', worker: string, exportName: string }>} */
+  /** @type {Record<string, { type: 'text', value: string } | { type: 'durable-object', worker: string, exportName: string } | { type: 'r2', name: string }>} */
   const env = {};
   const vars = {
     ...d.vars,
@@ -107,6 +107,8 @@ function miniflareOptions(bundle, stateDir, token, options) {
     env[o.binding] = { type: 'durable-object', worker: d.name, exportName: o.className };
     exports[o.className] = { type: 'durable-object', storage: o.storage };
   }
+  // Buckets are kept under `stateDir` like the objects' storage (resourcePersistencePath).
+  for (const b of d.r2Buckets ?? []) env[b.binding] = { type: 'r2', name: b.bucketName };
   const onLog = options.onLog;
   return {
     host: '127.0.0.1',

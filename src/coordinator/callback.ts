@@ -1,5 +1,5 @@
 import { redirectLocation } from '../fetch/redirect';
-import type { JobView } from '../jobs/types';
+import type { JobChanges, JobSpec, JobView } from '../jobs/types';
 import { backoffDelayMs } from '../lib/backoff';
 import { toHex } from '../lib/hex';
 import type { JobRecord } from './job-record';
@@ -89,6 +89,19 @@ async function deliverCallback(
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether a terminal job sends its callback: always, unless it asked for `notify: "changes"`
+ * and was compared with another job without finding a change, a new URL or a gone one.
+ */
+export function callbackWanted(
+  spec: Pick<JobSpec, 'callbackUrl' | 'notify'>,
+  changes: JobChanges | null,
+): boolean {
+  if (!spec.callbackUrl) return false;
+  if (spec.notify !== 'changes' || changes === null) return true;
+  return changes.changed + changes.new + changes.gone > 0;
 }
 
 /** Delivery state of a job's callback: `pending:<attempts so far>`, then delivered or failed. */

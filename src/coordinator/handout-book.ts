@@ -1,5 +1,4 @@
 import type { JobSpec } from '../jobs/types';
-import { isAllowed } from '../lib/robots';
 import {
   ABORT,
   type ExchangeReply,
@@ -11,9 +10,8 @@ import type { UrlCounts } from './counts';
 import type { HostState, HostTable } from './hosts';
 import type { JobRecord } from './job-record';
 import { fairWant, inLastRounds } from './policy';
-import { resultWithoutFetch } from './result-body';
+import { robotsGate } from './robots-gate';
 import type { OutRow, QueuedRow, Settled, UrlStore } from './url-store';
-import { originOf, pathOf } from './url-text';
 
 /** One shard's current run, as the coordinator books it. */
 export interface RunSlot {
@@ -47,7 +45,7 @@ interface Parked {
 }
 
 /** What the book works with: the job's tables and counts. */
-interface BookDeps {
+export interface BookDeps {
   spec: JobSpec;
   record: JobRecord;
   store: UrlStore;
@@ -57,6 +55,8 @@ interface BookDeps {
   settle: (list: readonly Settled[]) => void;
   /** A run silent this long is presumed dead. */
   leaseMs: number;
+  /** The previous validators of pages being handed out (a job with `compareWith`). */
+  validators?: (idxs: number[]) => Map<number, { etag?: string; lastModified?: string }>;
 }
 
 /** A run reports at most this many started fetches a call; more is not believed. */
@@ -131,6 +131,16 @@ export class HandoutBook {
 
   /** Hands a run up to `want` queued URLs (and robots.txt fetches its hosts need first). */
   handOut(shardIdx: number, want: number, now: number): WorkItem[] {
+    const items = this.#take(shardIdx, want, now);
+    const validators = this.#d.validators;
+    if (!validators || items.length === 0) return items;
+    const pages = items.filter((i) => i.type === 'page');
+    const known = validators(pages.map((p) => p.idx));
+    for (const page of pages) Object.assign(page, known.get(page.idx));
+    return items;
+  }
+
+  #take(shardIdx: number, want: number, now: number): WorkItem[] {
     const { hosts, counts, store } = this.#d;
     if (counts.queued <= 0 || want <= 0) return [];
     if (hosts.unconstrained) {
@@ -146,7 +156,9 @@ export class HandoutBook {
     for (const row of rows) {
       if (items.length >= want) break;
       const host = hosts.get(row.host_id);
-      const robots = this.#robotsGate(shardIdx, row, host, denied, now);
+      const robots = robotsGate(this.#d, shardIdx, row, host, denied, (item) =>
+        this.#paced(item, host, now),
+      );
       if (robots === 'wait') continue;
       if (robots !== 'go') {
         items.push(robots);
@@ -162,39 +174,6 @@ export class HandoutBook {
       this.#counted(shardIdx, ids.length, now);
     }
     return items;
-  }
-
-  /**
-   * robots.txt before a URL: its host's rules are fetched first (one run fetches them, the
-   * others wait), and a disallowed URL is settled without a fetch.
-   */
-  #robotsGate(
-    shardIdx: number,
-    row: QueuedRow,
-    host: HostState,
-    denied: Settled[],
-    now: number,
-  ): 'go' | 'wait' | WorkItem {
-    if (!this.#d.spec.respectRobots) return 'go';
-    const robots = host.robots;
-    if (robots === null) {
-      this.#d.hosts.setRobots(host, { pending: shardIdx });
-      const item: WorkItem = {
-        type: 'robots',
-        hostId: host.id,
-        url: `${originOf(row.norm)}/robots.txt`,
-      };
-      // robots.txt is a request to the host like any other: it is paced too.
-      return this.#paced(item, host, now);
-    }
-    if ('pending' in robots) return 'wait';
-    if (isAllowed(robots, pathOf(row.norm))) return 'go';
-    this.#d.counts.move('queued', null);
-    const message = robots.unreachable
-      ? `robots.txt unreachable (${robots.unreachable}): nothing on this host is fetched`
-      : 'disallowed by robots.txt';
-    denied.push({ idx: row.idx, result: resultWithoutFetch(row.url, 0, 'robots', message) });
-    return 'wait';
   }
 
   /** Books a URL handed out (in SQL by the caller) to a run and makes its work item. */

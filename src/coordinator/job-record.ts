@@ -1,6 +1,7 @@
 import type { ErrorKind, JobSpec, JobStatus } from '../jobs/types';
 import { TERMINAL_STATUSES } from '../jobs/types';
 import type { Sql } from '../lib/sql';
+import { newCompareState } from './comparison';
 
 /** The job's one row. */
 export interface JobRow extends Record<string, SqlStorageValue> {
@@ -22,6 +23,8 @@ export interface JobRow extends Record<string, SqlStorageValue> {
   owner: string;
   /** 'pending' once terminal until the job index knows; NULL before, 'done' after. */
   index_state: string | null;
+  /** JSON of the comparison's CompareState when `compareWith` is set; NULL otherwise. */
+  compare: string | null;
 }
 
 /** How a job being terminated ends: its terminal status and the error of unsettled URLs. */
@@ -84,7 +87,7 @@ export class JobRecord {
     const deadlineAt = job.spec.deadlineMs === null ? null : now + job.spec.deadlineMs;
     sql.run(
       `INSERT INTO job (id, job_id, spec, body_hash, status, created_at, deadline_at, total,
-         duplicates, owner) VALUES (1, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
+         duplicates, owner, compare) VALUES (1, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
       job.jobId,
       JSON.stringify(job.spec),
       job.bodyHash,
@@ -93,6 +96,7 @@ export class JobRecord {
       job.total,
       job.duplicates,
       job.owner,
+      job.spec.compareWith ? JSON.stringify(newCompareState()) : null,
     );
   }
 

@@ -1,4 +1,4 @@
-import type { JobSpec, JobStatus, JobView, Result } from '../jobs/types';
+import type { JobChanges, JobSpec, JobStatus, JobView, Result } from '../jobs/types';
 import { LatencyHistogram } from '../lib/histogram';
 import type { UrlCounts } from './counts';
 import type { RunSlot } from './handout-book';
@@ -51,11 +51,11 @@ function isoTime(ms: number): string | null {
 /** The job as GET /v1/jobs/:id shows it. */
 export function jobView(
   row: JobRow,
-  spec: Pick<JobSpec, 'mode' | 'maxFailures' | 'redriveOf'>,
+  spec: Pick<JobSpec, 'mode' | 'maxFailures' | 'redriveOf' | 'compareWith'>,
   counts: UrlCounts,
   inFlight: number,
   stats: JobStats,
-  redrives: readonly string[] = [],
+  extra: { redrives?: readonly string[]; changes?: JobChanges | null } = {},
 ): JobView {
   const iso = (ms: number | null) => (ms === null ? null : isoTime(ms));
   return {
@@ -65,7 +65,9 @@ export function jobView(
     mode: spec.mode,
     maxFailures: spec.mode === 'failFast' ? 0 : (spec.maxFailures ?? null),
     redriveOf: spec.redriveOf ?? null,
-    redrives: [...redrives],
+    redrives: [...(extra.redrives ?? [])],
+    compareWith: spec.compareWith ?? null,
+    changes: extra.changes ?? null,
     createdAt: isoTime(row.created_at) ?? new Date(0).toISOString(),
     startedAt: iso(row.started_at),
     finishedAt: iso(row.finished_at),

@@ -2,7 +2,8 @@ import type { CreateOutcome, JobView, NewJob } from '../jobs/types';
 import type { Sql } from '../lib/sql';
 import type { WorkOutcome } from '../shard/protocol';
 import { planShards } from '../shard/protocol';
-import { CALLBACK_DUE } from './callback';
+import { CALLBACK_DUE, callbackWanted } from './callback';
+import { type CompareState, Comparison, type PriorPage } from './comparison';
 import { pendingOf, settlementOf, UrlCounts } from './counts';
 import { JobEnding } from './ending';
 import { HandoutBook } from './handout-book';
@@ -23,6 +24,13 @@ import { applyOutcomes, writeSettled } from './outcomes';
 import { failureLimit } from './policy';
 import { type ResultFilter, type Settled, UrlStore } from './url-store';
 import { hostOf } from './url-text';
+
+/** The jobs a comparison reads from (the JobCoordinator namespace). */
+interface PriorSource {
+  getByName(id: string): {
+    priorPage(after: number, owner?: string): Promise<PriorPage | null>;
+  };
+}
 
 /** What a loaded job needs from the Durable Object that holds it. */
 interface JobHost {
@@ -68,6 +76,8 @@ export class Job {
   readonly stats = new JobStats();
   readonly book: HandoutBook;
   readonly ending: JobEnding;
+  /** The comparison with the job named by `compareWith`; null without one. */
+  readonly comparison: Comparison | null;
   readonly #host: JobHost;
   readonly #waiters = new Set<() => void>();
 
@@ -83,6 +93,9 @@ export class Job {
       resumedAt: record.row.started_at === null ? null : Date.now(),
     });
     this.hosts.setInUse(this.store.outPerHost());
+    const compare = record.row.compare;
+    this.comparison =
+      compare === null ? null : new Comparison(sql, JSON.parse(compare) as CompareState, spec);
     this.#recount();
     this.book = new HandoutBook(
       {
@@ -96,6 +109,9 @@ export class Job {
           this.finishIfDone();
         },
         leaseMs: host.leaseMs,
+        validators: this.comparison
+          ? (idxs) => this.comparison?.validators(idxs) ?? new Map()
+          : undefined,
       },
       record.loadRuns(),
     );
@@ -122,7 +138,8 @@ export class Job {
   view(): JobView {
     const inFlight = inFlightOf(this.book.runs, this.counts.out);
     const { row, redrives } = this.record;
-    return jobView(row, this.spec, this.counts, inFlight, this.stats, redrives);
+    const changes = this.comparison?.changes(row.total) ?? null;
+    return jobView(row, this.spec, this.counts, inFlight, this.stats, { redrives, changes });
   }
 
   /** Applies a run's outcomes (see applyOutcomes); the cause, if the failure limit was passed. */
@@ -142,7 +159,9 @@ export class Job {
 
   /** Writes Results (each URL's first only) and counts them. */
   settle(list: readonly Settled[]): void {
-    writeSettled(this.store, this.counts, this.stats, list);
+    const comparison = this.comparison;
+    comparison?.annotate(list);
+    writeSettled(this.store, this.counts, this.stats, list, comparison?.count.bind(comparison));
   }
 
   /**
@@ -191,6 +210,23 @@ export class Job {
     return resultsPage(this.store, afterSeq, limit, { terminal, selectors }, filter);
   }
 
+  /**
+   * Imports the compared job's Results page by page, as this job's owner reads them, until done
+   * or the job ends. Each page is stored in one transaction, so a restart resumes after the
+   * last page stored. Nothing to do for a job without `compareWith`.
+   */
+  async importPrior(jobs: PriorSource): Promise<void> {
+    const c = this.comparison;
+    const id = this.spec.compareWith;
+    if (!c || !id) return;
+    const { owner } = this.record.row;
+    const source = jobs.getByName(id);
+    while (!c.ready && !this.record.terminal && !this.record.ending) {
+      const page = await source.priorPage(c.after, owner === 'admin' ? undefined : owner);
+      this.#host.transact(() => c.importPage(page));
+    }
+  }
+
   /** Completes the job once every URL has its Result; true when the job is terminal. */
   finishIfDone(): boolean {
     if (this.record.terminal) return true;
@@ -229,7 +265,8 @@ export class Job {
     // The alarm then reports the end to the job index, delivers the callback and, after the
     // retention time, deletes the job (aftercare.ts).
     this.record.setIndexState('pending');
-    if (this.spec.callbackUrl) this.record.setCallbackState(CALLBACK_DUE);
+    const changes = this.comparison?.changes(this.record.row.total) ?? null;
+    if (callbackWanted(this.spec, changes)) this.record.setCallbackState(CALLBACK_DUE);
     this.#host.wantAlarm(Date.now());
   }
 }

@@ -82,4 +82,18 @@ export const COORDINATOR_MIGRATIONS: readonly string[] = [
    ALTER TABLE job ADD COLUMN index_state TEXT;`,
   // v7: the jobs that redrive this one (POST /v1/jobs/:id/redrive), for its view.
   `CREATE TABLE redrives (job_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL);`,
+  // v8: change detection (compareWith). `prior` holds, per URL of this job that the compared
+  // job also had, that job's Result: ok, validators, content hash and the fields a 304 carries
+  // forward (JSON). `job.compare` is the import's progress (JSON); `results.changed` is the
+  // Result's `changed` (1, 0, NULL) for the `changed` filter and counts.
+  `CREATE TABLE prior (
+     idx INTEGER PRIMARY KEY,
+     ok INTEGER NOT NULL,
+     etag TEXT,
+     last_modified TEXT,
+     content_hash TEXT,
+     carry TEXT
+   );
+   ALTER TABLE job ADD COLUMN compare TEXT;
+   ALTER TABLE results ADD COLUMN changed INTEGER;`,
 ];

@@ -1,5 +1,5 @@
 import type { PageOutcome } from '../fetch/fetch-page';
-import type { JobSpec } from '../jobs/types';
+import type { JobSpec, Result } from '../jobs/types';
 import { parseRetryAfter } from '../lib/backoff';
 import { isThrottleSignal } from '../lib/retry-policy';
 import type { WorkOutcome } from '../shard/protocol';
@@ -86,6 +86,7 @@ export function writeSettled(
   counts: UrlCounts,
   stats: JobStats,
   list: readonly Settled[],
+  onWritten?: (result: Result) => void,
 ): void {
   if (list.length === 0) return;
   const fresh = store.writeResults(list);
@@ -93,6 +94,7 @@ export function writeSettled(
     if (!fresh.has(idx)) continue;
     counts.move(null, settlementOf(result.ok, result.error?.kind));
     stats.add(result);
+    onWritten?.(result);
   }
 }
 

@@ -1,6 +1,15 @@
 import type { PageOutcome } from '../fetch/fetch-page';
 import type { ErrorKind, Result } from '../jobs/types';
 
+/** The change-detection fields of a Result without a body. */
+const NOTHING_TO_COMPARE = {
+  etag: null,
+  lastModified: null,
+  contentHash: null,
+  notModified: false,
+  changed: null,
+} as const;
+
 /** The stored Result of one URL, built from its final attempt. */
 export function resultFromOutcome(url: string, attempts: number, o: PageOutcome): Result {
   if (o.ok) {
@@ -19,6 +28,11 @@ export function resultFromOutcome(url: string, attempts: number, o: PageOutcome)
       data: o.data,
       linkUrls: o.linkUrls,
       meta: o.meta,
+      etag: o.etag,
+      lastModified: o.lastModified,
+      contentHash: o.contentHash,
+      notModified: o.notModified,
+      changed: null,
       error: null,
     };
   }
@@ -37,6 +51,7 @@ export function resultFromOutcome(url: string, attempts: number, o: PageOutcome)
     data: null,
     linkUrls: null,
     meta: null,
+    ...NOTHING_TO_COMPARE,
     error: { kind: o.kind, message: o.message },
   };
 }
@@ -63,6 +78,7 @@ export function resultWithoutFetch(
     data: null,
     linkUrls: null,
     meta: null,
+    ...NOTHING_TO_COMPARE,
     error: { kind, message },
   };
 }

@@ -65,6 +65,7 @@ export async function startRuns(
       allowPrivate: settings.allowPrivate,
       userAgent: spec.userAgent ?? settings.userAgent,
       headers: spec.headers ?? {},
+      storeBodies: spec.store?.bodies === true,
       heartbeatMs: Math.floor(job.book.leaseMs / 4),
       items: book.handOut(idx, book.allowance(idx, first), now),
       holds: hosts.holds(now),

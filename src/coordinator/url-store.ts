@@ -68,17 +68,21 @@ const INSERT_CHUNK_CHARS = 1_000_000;
 const LOST_MESSAGE =
   'the shard running this fetch stopped before reporting it; the URL was run again';
 
-/** Which Results a page holds: all, or only ok (or failed) ones, or one error kind. */
+/** Which Results a page holds: all, or only ok (or failed) ones, one error kind, (un)changed. */
 export interface ResultFilter {
   ok?: boolean;
   kind?: string;
+  changed?: boolean;
 }
 
-/** The filter's test, on parameters ?4 (ok: 1, 0 or NULL for any) and ?5 (kind, or NULL). */
-const FILTERED = '(?4 IS NULL OR ok = ?4) AND (?5 IS NULL OR kind = ?5)';
+/** The filter's test, on ?4 (ok: 1, 0 or NULL for any), ?5 (kind), ?6 (changed: 1, 0, NULL). */
+const FILTERED =
+  '(?4 IS NULL OR ok = ?4) AND (?5 IS NULL OR kind = ?5) AND (?6 IS NULL OR changed = ?6)';
 
-function filterParams(f: ResultFilter): [number | null, string | null] {
-  return [f.ok === undefined ? null : f.ok ? 1 : 0, f.kind ?? null];
+const flag = (b: boolean | undefined): number | null => (b === undefined ? null : b ? 1 : 0);
+
+function filterParams(f: ResultFilter): [number | null, string | null, number | null] {
+  return [flag(f.ok), f.kind ?? null, flag(f.changed)];
 }
 
 /**
@@ -240,10 +244,11 @@ export class UrlStore {
       result.error?.kind ?? null,
       result.durationMs,
       result.bytes,
+      flag(result.changed ?? undefined),
       JSON.stringify(result),
     ]);
     const written = this.#sql.insertRows<{ idx: number }>(
-      'INSERT OR IGNORE INTO results (idx, ok, kind, duration_ms, bytes, body) VALUES',
+      'INSERT OR IGNORE INTO results (idx, ok, kind, duration_ms, bytes, changed, body) VALUES',
       rows,
       'RETURNING idx',
     );
@@ -317,7 +322,8 @@ export class UrlStore {
          'url', url, 'finalUrl', NULL, 'ok', json('false'), 'status', NULL,
          'contentType', NULL, 'title', NULL, 'links', 0, 'bytes', 0, 'attempts', attempts,
          'durationMs', 0, 'fetchedAt', NULL, 'data', NULL, 'linkUrls', NULL, 'meta', NULL,
-         'error', json_object('kind', ?1, 'message', ?2))
+         'etag', NULL, 'lastModified', NULL, 'contentHash', NULL, 'notModified', json('false'),
+         'changed', NULL, 'error', json_object('kind', ?1, 'message', ?2))
        FROM urls WHERE idx > ?3 AND idx <= ?4 AND state != ${DONE} ORDER BY idx`,
       kind,
       message,

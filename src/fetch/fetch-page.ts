@@ -1,6 +1,16 @@
 import type { ErrorKind, PageMeta } from '../jobs/types';
-import { createExtractor, type Extracted } from './extract';
-import { BodyError, cancelQuietly, errorMessage, readBody } from './read-body';
+import { cancelQuietly, sinkStep, storeError } from './body-io';
+import type { BodySink, OpenBodySink } from './body-sink';
+import { createExtractor } from './extract';
+import {
+  type Failure,
+  failure,
+  failureFromError,
+  type Progress,
+  startProgress,
+  success,
+} from './page-outcome';
+import { readBody } from './read-body';
 import { REDIRECT_STATUSES } from './redirect';
 import { userAgent } from './user-agent';
 
@@ -57,6 +67,18 @@ export interface PageRequest {
    * counting connections may start the next one while this page is parsed.
    */
   onBodyRead?: () => void;
+  /**
+   * Validators of the previous run's final response, sent as If-None-Match and
+   * If-Modified-Since on every hop: a 304 to such a request is a success (`notModified`).
+   */
+  ifNoneMatch?: string;
+  ifModifiedSince?: string;
+  /**
+   * Opens where a 2xx HTML body goes besides the parser (see BodySink): every chunk as it is
+   * read, then close with the body's hash, or abort when it was not read whole. A sink that
+   * fails makes the page a network failure.
+   */
+  openSink?: OpenBodySink;
 }
 
 export type PageOutcome =
@@ -73,6 +95,16 @@ export type PageOutcome =
       linkUrls: string[] | null;
       /** As asked by `meta`: null when not asked, all fields null for a body not parsed. */
       meta: PageMeta | null;
+      /** The final response's ETag and Last-Modified headers as sent, or null. */
+      etag: string | null;
+      lastModified: string | null;
+      /**
+       * `sha256:` and the lowercase hex SHA-256 of the body as received after content decoding,
+       * when it was read whole; null for a 304.
+       */
+      contentHash: string | null;
+      /** A 304 to a conditional request: no body, nothing parsed. */
+      notModified: boolean;
       durationMs: number;
       fetchedAt: string;
     }
@@ -89,18 +121,6 @@ export type PageOutcome =
       retryAfter: string | null;
     };
 
-type Failure = Extract<PageOutcome, { ok: false }>;
-
-/** How far one fetch got: what its outcome reports, whatever ends it. */
-interface Progress {
-  readonly started: number;
-  readonly fetchedAt: string;
-  bytes: number;
-  status: number | null;
-  finalUrl: string | null;
-  contentType: string | null;
-}
-
 /** The media type of a Content-Type value, lower-cased, without parameters. */
 function mediaType(contentType: string | null): string {
   return (contentType ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
@@ -114,53 +134,6 @@ function isHtmlContentType(contentType: string | null): boolean {
 
 function withoutHash(url: URL): string {
   return url.hash === '' ? url.href : url.href.slice(0, -url.hash.length);
-}
-
-function reasonText(reason: unknown): string {
-  if (reason === undefined) return 'aborted';
-  return errorMessage(reason);
-}
-
-/** A failed outcome carrying how far the fetch got. */
-function failure(
-  p: Progress,
-  kind: ErrorKind,
-  message: string,
-  retryAfter: string | null = null,
-): Failure {
-  return {
-    ok: false,
-    kind,
-    message,
-    status: p.status,
-    finalUrl: p.finalUrl,
-    contentType: p.contentType,
-    bytes: p.bytes,
-    durationMs: Date.now() - p.started,
-    fetchedAt: p.fetchedAt,
-    retryAfter,
-  };
-}
-
-/** The failure an exception (or abort) that ended the fetch stands for. */
-function failureFromError(err: unknown, req: PageRequest, timedOut: boolean, p: Progress): Failure {
-  if (err instanceof BodyError) return failure(p, err.kind, err.message);
-  if (req.signal?.aborted) {
-    return failure(p, 'cancelled', `cancelled: ${reasonText(req.signal.reason)}`);
-  }
-  if (timedOut) return failure(p, 'timeout', `timed out after ${req.timeoutMs} ms`);
-  const message = errorMessage(err);
-  if (message.startsWith('Parser error')) return failure(p, 'invalid_content', message);
-  if (message.startsWith('internal error')) {
-    // workerd's opaque text for a failed DNS lookup or connection (the detail is in its log).
-    const host = p.finalUrl === null ? req.url : new URL(p.finalUrl).host;
-    return failure(
-      p,
-      'network',
-      `could not reach ${host} (DNS lookup or connect failed: ${message})`,
-    );
-  }
-  return failure(p, 'network', message);
 }
 
 /** `url` parsed, or null when it is no valid URL. */
@@ -231,47 +204,122 @@ function readableLength(res: Response, req: PageRequest, p: Progress): number | 
   return declared;
 }
 
-/** The successful outcome; what was asked for and not parsed comes out empty or null. */
-function success(
-  res: Response,
-  finalUrl: string,
-  extracted: Extracted | null,
+/** Whether `req` carries validators (If-None-Match, If-Modified-Since). */
+function isConditional(req: PageRequest): boolean {
+  return req.ifNoneMatch !== undefined || req.ifModifiedSince !== undefined;
+}
+
+/** The request headers of every hop: the job's, and the validators of a conditional request. */
+function requestHeaders(req: PageRequest): Readonly<Record<string, string>> {
+  const given = req.headers ?? DEFAULT_HEADERS;
+  if (!isConditional(req)) return given;
+  const validators: Record<string, string> = {};
+  if (req.ifNoneMatch !== undefined) validators['if-none-match'] = req.ifNoneMatch;
+  if (req.ifModifiedSince !== undefined) validators['if-modified-since'] = req.ifModifiedSince;
+  return { ...given, ...validators };
+}
+
+/** The response a redirect chain from `req.url` ends with, and its URL; or the failure. */
+async function finalResponse(
   req: PageRequest,
-  p: Progress,
-): PageOutcome {
-  const names = Object.keys(req.selectors);
-  return {
-    ok: true,
-    finalUrl,
-    status: res.status,
-    contentType: p.contentType,
-    title: extracted?.title ?? null,
-    links: extracted?.links ?? 0,
-    bytes: p.bytes,
-    data:
-      extracted?.data ??
-      (names.length === 0 ? null : Object.fromEntries(names.map((n) => [n, null]))),
-    linkUrls: req.links === true ? (extracted?.linkUrls ?? []) : null,
-    meta:
-      req.meta === true
-        ? (extracted?.meta ?? { description: null, canonical: null, ogTitle: null, lang: null })
-        : null,
-    durationMs: Date.now() - p.started,
-    fetchedAt: p.fetchedAt,
-  };
+  signal: AbortSignal,
+  progress: Progress,
+): Promise<{ res: Response; url: URL } | Failure> {
+  let url = parseUrl(req.url);
+  if (url === null) return failure(progress, 'network', `invalid URL: ${req.url}`);
+  const seen = new Set<string>();
+  const firstOrigin = url.origin;
+  const given = requestHeaders(req);
+  for (let hops = 0; ; hops++) {
+    const refused = refusedTarget(url, req);
+    if (refused !== null) return failure(progress, 'blocked_target', refused);
+    seen.add(withoutHash(url));
+    progress.finalUrl = url.href;
+    // As fetch does: credentials a job sends go to its own URL's origin, never to another
+    // origin a redirect leads to.
+    const headers = url.origin === firstOrigin ? given : withoutCredentials(given);
+    const res = await fetch(url.href, { redirect: 'manual', signal, headers });
+    progress.status = res.status;
+    progress.contentType = res.headers.get('content-type');
+    const location = REDIRECT_STATUSES.has(res.status) ? res.headers.get('location') : null;
+    if (location === null) return { res, url };
+    cancelQuietly(res.body);
+    const next = redirectTarget(location, url, seen, hops, progress);
+    if (!(next instanceof URL)) return next;
+    url = next;
+  }
+}
+
+/** The sink `open` gives for a body of `contentType`; a throw is a failure to store it. */
+function openSink(open: OpenBodySink, contentType: string | null, res: Response): BodySink | null {
+  try {
+    return open(contentType);
+  } catch (err) {
+    cancelQuietly(res.body);
+    throw storeError(err);
+  }
+}
+
+/**
+ * What `read` resolves to, the body it reads going to `sink` as well: closed with the body's
+ * hash once it was read whole and parsed, else aborted (exactly one of the two, once).
+ */
+async function readIntoSink<T>(
+  sink: BodySink,
+  read: () => Promise<T>,
+  signal: AbortSignal,
+  progress: Progress,
+): Promise<T> {
+  let value: T;
+  try {
+    value = await read();
+  } catch (err) {
+    await sink.abort(err);
+    throw err;
+  }
+  const hash = progress.hash;
+  // readBody sets the hash whenever it resolves.
+  if (hash === null) throw new Error('a body read whole has no hash');
+  await sinkStep(() => sink.close(hash), signal);
+  return value;
+}
+
+/** The outcome of the final response: its body read (and stored) and extracted, when due. */
+async function readFinal(
+  res: Response,
+  url: URL,
+  req: PageRequest,
+  signal: AbortSignal,
+  progress: Progress,
+): Promise<PageOutcome> {
+  if (res.status === 304 && isConditional(req)) {
+    cancelQuietly(res.body);
+    return success(res, url.href, null, req, progress, true);
+  }
+  const declared = readableLength(res, req, progress);
+  if (typeof declared !== 'number') return declared;
+  const html = isHtmlContentType(progress.contentType);
+  // Built only where a rewriter is needed: most small pages are read by scanHtml alone.
+  const extras = { url: url.href, links: req.links === true, meta: req.meta === true };
+  const makeExtractor = html ? () => createExtractor(req.selectors, extras) : null;
+  const length = Number.isSafeInteger(declared) && declared >= 0 ? declared : null;
+  const sink =
+    html && req.openSink !== undefined ? openSink(req.openSink, progress.contentType, res) : null;
+  const extracted =
+    sink === null
+      ? await readBody(res, length, req, signal, makeExtractor, progress)
+      : await readIntoSink(
+          sink,
+          () => readBody(res, length, req, signal, makeExtractor, progress, sink),
+          signal,
+          progress,
+        );
+  return success(res, url.href, extracted, req, progress);
 }
 
 /** Fetches one page under its own timeout, following redirects, and extracts from it. */
 export async function fetchPage(req: PageRequest): Promise<PageOutcome> {
-  const started = Date.now();
-  const progress: Progress = {
-    started,
-    fetchedAt: new Date(started).toISOString(),
-    bytes: 0,
-    status: null,
-    finalUrl: null,
-    contentType: null,
-  };
+  const progress = startProgress(Date.now());
   // Not AbortSignal.timeout/any: those timers stay armed after the fetch is done, and workerd
   // allows 10,000 active timeouts per invocation. One controller, one cleared timer and one
   // removed listener per call keep nothing behind.
@@ -287,41 +335,9 @@ export async function fetchPage(req: PageRequest): Promise<PageOutcome> {
   else req.signal?.addEventListener('abort', onJobAbort, { once: true });
 
   try {
-    let url = parseUrl(req.url);
-    if (url === null) return failure(progress, 'network', `invalid URL: ${req.url}`);
-    const seen = new Set<string>();
-    const firstOrigin = url.origin;
-    let res: Response;
-    for (let hops = 0; ; hops++) {
-      const refused = refusedTarget(url, req);
-      if (refused !== null) return failure(progress, 'blocked_target', refused);
-      seen.add(withoutHash(url));
-      progress.finalUrl = url.href;
-      const given = req.headers ?? DEFAULT_HEADERS;
-      // As fetch does: credentials a job sends go to its own URL's origin, never to another
-      // origin a redirect leads to.
-      const headers = url.origin === firstOrigin ? given : withoutCredentials(given);
-      res = await fetch(url.href, { redirect: 'manual', signal, headers });
-      progress.status = res.status;
-      progress.contentType = res.headers.get('content-type');
-      const location = REDIRECT_STATUSES.has(res.status) ? res.headers.get('location') : null;
-      if (location === null) break;
-      cancelQuietly(res.body);
-      const next = redirectTarget(location, url, seen, hops, progress);
-      if (!(next instanceof URL)) return next;
-      url = next;
-    }
-
-    const declared = readableLength(res, req, progress);
-    if (typeof declared !== 'number') return declared;
-    // Built only where a rewriter is needed: most small pages are read by scanHtml alone.
-    const extras = { url: url.href, links: req.links === true, meta: req.meta === true };
-    const makeExtractor = isHtmlContentType(progress.contentType)
-      ? () => createExtractor(req.selectors, extras)
-      : null;
-    const length = Number.isSafeInteger(declared) && declared >= 0 ? declared : null;
-    const extracted = await readBody(res, length, req, signal, makeExtractor, progress);
-    return success(res, url.href, extracted, req, progress);
+    const final = await finalResponse(req, signal, progress);
+    if ('ok' in final) return final;
+    return await readFinal(final.res, final.url, req, signal, progress);
   } catch (err) {
     return failureFromError(err, req, timedOut, progress);
   } finally {

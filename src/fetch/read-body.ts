@@ -1,8 +1,22 @@
-import type { ErrorKind } from '../jobs/types';
+import {
+  BodyError,
+  cancelQuietly,
+  EMPTY_SHA256_HEX,
+  errorMessage,
+  raceAbort,
+  StreamHash,
+  StreamTap,
+  sha256Hex,
+  storeChunk,
+  tooLargeError,
+} from './body-io';
+import type { BodySink } from './body-sink';
 import { bodyCharset, charsetFromContentType, decoderFirst, isUtf8, SNIFF_BYTES } from './charset';
 import type { createExtractor, Extracted } from './extract';
 import type { PageRequest } from './fetch-page';
 import { scanHtml } from './scan-html';
+
+export { BodyError, cancelQuietly, errorMessage } from './body-io';
 
 /** Largest body whose (discarded) parser output may be drained in one native call. */
 const BUFFER_LIMIT = 256 * 1024;
@@ -11,54 +25,11 @@ const UTF8 = new TextDecoder();
 
 type Extractor = ReturnType<typeof createExtractor>;
 
-/** The bytes read so far; what a failure reports. */
-type ByteCount = { bytes: number };
-
-/** A body failure whose kind is known where it happened (too large, unparseable charset). */
-export class BodyError extends Error {
-  readonly kind: ErrorKind;
-
-  constructor(kind: ErrorKind, message: string) {
-    super(message);
-    this.kind = kind;
-  }
-}
-
-/** Cancels a body or reader without waiting, ignoring a failure to cancel. */
-export function cancelQuietly(
-  target: { cancel(reason?: unknown): Promise<void> } | null | undefined,
-): void {
-  void target?.cancel().catch(() => undefined);
-}
-
-/** The message of a thrown value, or its name when the message is empty. */
-export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  return String(err);
-}
-
-function tooLargeError(maxBytes: number, bytes: number): BodyError {
-  return new BodyError('too_large', `body exceeds maxBytes (${maxBytes}): read ${bytes} bytes`);
-}
-
-/** Settles like `promise`, but rejects with the signal's reason as soon as it aborts. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
-}
+/**
+ * The bytes read so far, what a failure reports; and, once the body was read whole, the
+ * lowercase hex SHA-256 of its bytes as received (after content decoding).
+ */
+type ByteCount = { bytes: number; hash?: string | null };
 
 function concat(chunks: Uint8Array[]): Uint8Array {
   let total = 0;
@@ -119,13 +90,16 @@ function defaultExtraction(req: PageRequest): boolean {
  * A small HTML body whose length is known: read whole (natively, one call), then extracted by
  * scanHtml when it can (UTF-8 or decoded here, the default extraction, a page in its subset),
  * else by the extractor's HTMLRewriter in one chunk. Cheaper than streaming, where every
- * HTMLRewriter callback is a native -> JS round trip.
+ * HTMLRewriter callback is a native -> JS round trip. Hashed in one call, and given to the sink
+ * as one chunk.
  */
 async function readSmallHtml(
   res: Response,
   req: PageRequest,
   headerCharset: string | null,
   makeExtractor: () => Extractor,
+  signal: AbortSignal,
+  sink: BodySink | null,
   progress: ByteCount,
 ): Promise<Extracted> {
   // `signal` went to fetch: its abort errors the body, which rejects arrayBuffer() at once.
@@ -135,6 +109,20 @@ async function readSmallHtml(
   if (progress.bytes > req.maxBytes) {
     throw new BodyError('too_large', `body exceeds maxBytes (${req.maxBytes})`);
   }
+  const hashing = sha256Hex(buf);
+  if (sink !== null) await storeChunk(sink, buf, signal);
+  const extracted = await parseSmallHtml(buf, req, headerCharset, makeExtractor);
+  progress.hash = await hashing;
+  return extracted;
+}
+
+/** Extracts from a small HTML body read whole (see readSmallHtml). */
+async function parseSmallHtml(
+  buf: Uint8Array,
+  req: PageRequest,
+  headerCharset: string | null,
+  makeExtractor: () => Extractor,
+): Promise<Extracted> {
   const charset = bodyCharset(buf, headerCharset);
   // TextDecoder drops a byte-order mark of its encoding, as the HTML parser does.
   const decoded = decoderFirst(charset)?.decode(buf) ?? null;
@@ -159,13 +147,17 @@ async function readUnparsed(
   progress: ByteCount,
 ): Promise<null> {
   const raw = body.getReader();
+  const hash = new StreamHash();
   try {
     for (;;) {
       const { done, value } = await raceAbort(raw.read(), signal);
-      if (done) return null;
+      if (done) break;
       progress.bytes += value.byteLength;
       if (progress.bytes > maxBytes) throw tooLargeError(maxBytes, progress.bytes);
+      hash.update(value);
     }
+    progress.hash = await hash.hex();
+    return null;
   } finally {
     // A no-op after a complete read; after a failure it closes the connection.
     cancelQuietly(raw);
@@ -183,6 +175,7 @@ function replayStream(
   maxBytes: number,
   signal: AbortSignal,
   progress: ByteCount,
+  tap: StreamTap,
 ): ReadableStream<Uint8Array> {
   return new ReadableStream<Uint8Array>({
     pull: async (controller) => {
@@ -207,7 +200,8 @@ function replayStream(
         return;
       }
       progress.bytes += chunk.value.byteLength;
-      if (progress.bytes > maxBytes) {
+      if (progress.bytes <= maxBytes) tap.hash.update(chunk.value);
+      if (progress.bytes > maxBytes || (tap.sink !== null && !(await tap.stored(chunk.value)))) {
         cancelQuietly(raw);
         controller.close();
         return;
@@ -250,8 +244,10 @@ async function readSniffingCharset(
   signal: AbortSignal,
   buffered: boolean,
   progress: ByteCount,
+  sink: BodySink | null,
 ): Promise<Extracted> {
   const raw = body.getReader();
+  const tap = new StreamTap(sink, signal);
   try {
     const want = headerCharset === null ? SNIFF_BYTES : 3;
     const peeked: Uint8Array[] = [];
@@ -265,12 +261,14 @@ async function readSniffingCharset(
       }
       progress.bytes += value.byteLength;
       if (progress.bytes > maxBytes) throw tooLargeError(maxBytes, progress.bytes);
+      tap.hash.update(value);
+      if (sink !== null) await storeChunk(sink, value, signal);
       peeked.push(value);
       peekedBytes += value.byteLength;
     }
     const head = peeked.length === 1 ? (peeked[0] ?? new Uint8Array()) : concat(peeked);
     const charset = bodyCharset(head, headerCharset);
-    const replayed = replayStream(raw, peeked, ended, maxBytes, signal, progress);
+    const replayed = replayStream(raw, peeked, ended, maxBytes, signal, progress, tap);
     const { stream, parseAs } = parseable(replayed, charset);
     const transformed = transformWith(
       extractor,
@@ -281,7 +279,9 @@ async function readSniffingCharset(
     // An abort ends the replayed body quietly (see replayStream), so the rewriter sees a
     // complete page: what it extracted is partial and must not pass as the page's.
     if (signal.aborted) throw signal.reason;
+    if (tap.failed !== null) throw tap.failed;
     if (progress.bytes > maxBytes) throw tooLargeError(maxBytes, progress.bytes);
+    progress.hash = await tap.hash.hex();
     return extractor.result();
   } finally {
     // A no-op after a complete read; after a failure it closes the connection.
@@ -289,7 +289,11 @@ async function readSniffingCharset(
   }
 }
 
-/** Reads the whole body, counting its bytes into `progress`, and extracts from it when HTML. */
+/**
+ * Reads the whole body, counting its bytes into `progress` and hashing them into
+ * `progress.hash`, and extracts from it when HTML. A `sink` (HTML only) is given every chunk as
+ * it is read; closing or aborting it is the caller's.
+ */
 export function readBody(
   res: Response,
   declared: number | null,
@@ -297,18 +301,22 @@ export function readBody(
   signal: AbortSignal,
   makeExtractor: (() => Extractor) | null,
   progress: ByteCount,
+  sink: BodySink | null = null,
 ): Promise<Extracted | null> {
   // Counts raw bytes and enforces maxBytes; HTML goes through the extractor (null: not HTML,
   // not parsed) and the parser's output is discarded. Holds at most BUFFER_LIMIT bytes (see
   // readSmallHtml), and on the streaming paths only up to SNIFF_BYTES. Resolves to what was
-  // extracted (null for a body not parsed); rejects with a BodyError or the error (or abort
-  // reason) that ended the read. Not async: each strategy's promise is handed back as is,
-  // without one more await hop.
+  // extracted (null for a body not parsed); rejects with a BodyError (a sink's failure is one
+  // of kind network) or the error (or abort reason) that ended the read. Not async: each
+  // strategy's promise is handed back as is, without one more await hop.
   const body = res.body;
-  if (body === null) return Promise.resolve(makeExtractor?.().result() ?? null);
+  if (body === null) {
+    progress.hash = EMPTY_SHA256_HEX;
+    return Promise.resolve(makeExtractor?.().result() ?? null);
+  }
   const headerCharset = charsetFromContentType(res.headers.get('content-type'));
   if (makeExtractor !== null && declared !== null && declared <= BUFFER_LIMIT) {
-    return readSmallHtml(res, req, headerCharset, makeExtractor, progress);
+    return readSmallHtml(res, req, headerCharset, makeExtractor, signal, sink, progress);
   }
   const extractor = makeExtractor?.() ?? null;
   if (extractor === null) return readUnparsed(body, req.maxBytes, signal, progress);
@@ -322,5 +330,6 @@ export function readBody(
     signal,
     buffered,
     progress,
+    sink,
   );
 }

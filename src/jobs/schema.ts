@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { validateSelector } from '../fetch/extract';
+import { isJobId } from '../lib/ids';
 import { parseTarget } from '../lib/normalize-url';
 import { isPrivateHost } from '../lib/ssrf';
 import type { JobSpec } from './types';
@@ -120,6 +121,9 @@ export const jobOptionsSchema = z.strictObject({
     .max(300)
     .refine((v) => !/[\r\n\0]/.test(v), { message: 'must not hold CR, LF or NUL' })
     .optional(),
+  compareWith: z.string().refine(isJobId, { message: 'not a job id' }).optional(),
+  notify: z.enum(['always', 'changes']).default('always'),
+  store: z.strictObject({ bodies: z.boolean().default(false) }).optional(),
 });
 
 export interface Issue {
@@ -265,6 +269,9 @@ export function parseJob(body: unknown, limits: JobLimits): ParsedJob {
     callbackUrl: opts.callbackUrl ?? null,
     headers: opts.headers ?? {},
     userAgent: opts.userAgent ?? null,
+    compareWith: opts.compareWith ?? null,
+    notify: opts.notify,
+    store: { bodies: opts.store?.bodies ?? false },
   };
   if (spec.mode === 'failFast' && spec.maxFailures !== null) {
     return fail(

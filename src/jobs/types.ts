@@ -54,6 +54,15 @@ export interface JobSpec {
   maxFailures?: number | string | null;
   /** The job this one redrives (POST /v1/jobs/:id/redrive), if any. */
   redriveOf?: string | null;
+  /**
+   * The terminal job whose Results this one is compared with (conditional requests, `changed`);
+   * null or absent: none.
+   */
+  compareWith?: string | null;
+  /** When the callback is sent: always, or ("changes") only when something changed. */
+  notify?: 'always' | 'changes';
+  /** `bodies`: ok HTML bodies are kept in R2 (src/bodies/); absent in older jobs: false. */
+  store?: { bodies: boolean };
 }
 
 /** A page's metadata (`extract.meta`): each field null when the page has none. */
@@ -87,7 +96,28 @@ export interface Result {
   linkUrls: string[] | null;
   /** The page's metadata when `extract.meta`, else null. */
   meta: PageMeta | null;
+  /** The final response's ETag and Last-Modified headers, or null. */
+  etag: string | null;
+  lastModified: string | null;
+  /** `sha256:<hex>` of the decoded body; null when it was not read in full. */
+  contentHash: string | null;
+  /** The origin answered 304 to a conditional request (`compareWith`). */
+  notModified: boolean;
+  /** Against the compared job's Result of the same URL; null: nothing to compare with. */
+  changed: boolean | null;
   error: ResultError | null;
+}
+
+/** What changed against the job named by `compareWith` (see docs/api.md, "Change detection"). */
+export interface JobChanges {
+  /** Results whose content differs from the previous Result's. */
+  changed: number;
+  /** Results the origin answered 304 for, or whose content hash is the previous one. */
+  unchanged: number;
+  /** URLs of this job the previous job did not have. */
+  new: number;
+  /** URLs of the previous job this job does not have. */
+  gone: number;
 }
 
 export interface JobCounts {
@@ -118,6 +148,10 @@ export interface JobView {
   redriveOf: string | null;
   /** The jobs that redrive this one, oldest first. */
   redrives: string[];
+  /** The job this one is compared with, if any. */
+  compareWith: string | null;
+  /** Null unless `compareWith` is set. */
+  changes: JobChanges | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;

@@ -19,6 +19,9 @@ export const CSV_COLUMNS = [
   'fetchedAt',
   'errorKind',
   'errorMessage',
+  'contentHash',
+  'notModified',
+  'changed',
 ] as const;
 
 /** One field: null and undefined are empty, everything else its text. */
@@ -53,6 +56,9 @@ export function csvRow(r: Result, selectors: readonly string[]): string {
     r.fetchedAt,
     r.error?.kind,
     r.error?.message,
+    r.contentHash,
+    r.notModified,
+    r.changed,
     ...selectors.map((name) => r.data?.[name]),
   ]);
 }

@@ -47,7 +47,9 @@ const oneSchedule: Paths[string] = {
   get: {
     operationId: 'getSchedule',
     summary: 'Read a schedule',
-    description: 'The schedule with its job and its last 20 runs, newest first.',
+    description:
+      "The schedule with its job and its last 20 runs, newest first, each with its job's " +
+      '`changes` (a schedule with `compare`).',
     tags: ['schedules'],
     parameters: [schedule],
     responses: { '200': json('the schedule', 'ScheduleDetail'), ...errors('not_found') },

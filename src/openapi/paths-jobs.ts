@@ -241,6 +241,40 @@ const redrive: Paths[string] = {
   },
 };
 
+const body: Paths[string] = {
+  get: {
+    operationId: 'getBody',
+    summary: 'Read a stored body',
+    description:
+      'A page body the job kept (`store.bodies`), named by the hex of its Result’s ' +
+      '`contentHash`: the decoded bytes, streamed with the page’s Content-Type. 404 for a hash ' +
+      'the job did not store, and for a job of another API key.',
+    tags: ['results'],
+    parameters: [
+      job,
+      {
+        name: 'hash',
+        in: 'path',
+        required: true,
+        description:
+          'the body’s SHA-256, 64 lowercase hex digits (`contentHash` without `sha256:`)',
+        schema: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+      },
+    ],
+    responses: {
+      '200': {
+        description: 'the body, as the page sent it once decoded',
+        headers: {
+          ETag: { description: 'the hash, quoted', schema: { type: 'string' } },
+          'Content-Length': { description: 'the body’s bytes', schema: { type: 'integer' } },
+        },
+        content: { '*/*': { schema: { type: 'string', format: 'binary' } } },
+      },
+      ...errors('invalid_request', 'not_found'),
+    },
+  },
+};
+
 export const jobPaths: Paths = {
   '/v1/jobs': submit,
   '/v1/jobs/{id}': one,
@@ -248,4 +282,5 @@ export const jobPaths: Paths = {
   '/v1/jobs/{id}/attempts': attempts,
   '/v1/jobs/{id}/events': events,
   '/v1/jobs/{id}/redrive': redrive,
+  '/v1/jobs/{id}/bodies/{hash}': body,
 };

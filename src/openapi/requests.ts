@@ -38,6 +38,13 @@ export const JOB_FIELDS: Record<keyof z.input<typeof jobOptionsSchema>, string> 
     'up to 20 request headers sent with every page request (not Host, Content-Length, ' +
     'hop-by-hop ones or User-Agent); credentials are not sent to another origin on a redirect',
   userAgent: 'the User-Agent of page and robots.txt requests (robots.txt rules match it)',
+  compareWith:
+    'a terminal job of the caller to compare with: its validators go out as If-None-Match / ' +
+    'If-Modified-Since, and each Result says whether it `changed` (unknown job: 400, running: 409)',
+  notify: '`always` (default), or `changes`: the callback is sent only when something changed',
+  store:
+    '`bodies`: keep each ok HTML body (decoded) in R2, read back with ' +
+    '`GET /v1/jobs/{id}/bodies/{contentHash hex}`; deleted with the job',
 };
 
 /** The body of POST /v1/jobs for a deployment that takes at most `maxUrls` URLs per job. */
@@ -82,5 +89,15 @@ export function scheduleRequest(job: z.ZodType) {
       description: 'standard 5-field expression (minute hour day month weekday), in UTC',
     }),
     job,
+    compare: scheduleSchema.shape.compare.meta({
+      description:
+        "each run's job gets `compareWith`: the job of the schedule's last completed run (none " +
+        'for the first run); not together with `job.compareWith`',
+    }),
+    notify: scheduleSchema.shape.notify.meta({
+      description:
+        '`always` or `changes` (the callback only when something changed) for every job it ' +
+        "starts, whatever the job's own `notify`",
+    }),
   });
 }

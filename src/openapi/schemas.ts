@@ -3,7 +3,7 @@ import type { AttemptsPage } from '../coordinator/job-view';
 import { ERROR_KINDS, type JobView, type Result } from '../jobs/types';
 import type { KeyView, NewKey } from '../keys/types';
 import { type ErrorCode, STATUS } from '../middleware/errors';
-import type { ScheduleDetail, ScheduleRun, ScheduleView } from '../schedules/types';
+import type { ScheduleDetailView, ScheduleRunView, ScheduleView } from '../schedules/types';
 
 // Response bodies as zod schemas, for the OpenAPI document only. The TypeScript types are the
 // truth: `exact<T>()` makes the build fail when a schema and its type differ in any field.
@@ -38,6 +38,16 @@ export const jobView = exact<JobView>()(
     redrives: z
       .array(z.string())
       .meta({ description: 'the jobs redriving this one, oldest first' }),
+    compareWith: z.string().nullable().meta({ description: 'the job this one is compared with' }),
+    changes: z
+      .strictObject({
+        changed: count.meta({ description: 'Results whose content hash differs' }),
+        unchanged: count.meta({ description: 'Results answered 304, or with the same hash' }),
+        new: count.meta({ description: 'URLs the compared job did not have' }),
+        gone: count.meta({ description: 'URLs of the compared job this one does not have' }),
+      })
+      .nullable()
+      .meta({ description: 'against `compareWith`; null without it' }),
     createdAt: time,
     startedAt: time.nullable(),
     finishedAt: time.nullable(),
@@ -99,6 +109,29 @@ export const result = exact<Result>()(
           'with `extract.meta`: `<meta name=description>`, `<link rel=canonical>` (absolute), ' +
           '`<meta property=og:title>`, `<html lang>`, each null when absent; null when not asked',
       }),
+    etag: z.string().nullable().meta({ description: "the final response's ETag header" }),
+    lastModified: z
+      .string()
+      .nullable()
+      .meta({ description: "the final response's Last-Modified header" }),
+    contentHash: z
+      .string()
+      .regex(/^sha256:[0-9a-f]{64}$/)
+      .nullable()
+      .meta({
+        description:
+          '`sha256:<hex>` of the body as received after content decoding; null when the body ' +
+          "was not read in full. A 304 carries the previous Result's forward",
+      }),
+    notModified: z.boolean().meta({ description: 'the origin answered 304 (`compareWith`)' }),
+    changed: z
+      .boolean()
+      .nullable()
+      .meta({
+        description:
+          "against the `compareWith` job's Result of the same URL: false for a 304 or the same " +
+          'hash; null when there is nothing to compare with (no job, a new URL, a failure)',
+      }),
     error: z.strictObject({ kind: z.enum(ERROR_KINDS), message: z.string() }).nullable(),
   }),
 );
@@ -148,10 +181,17 @@ export const scheduleView = exact<ScheduleView>()(
     cron: z.string().meta({ description: '5 fields, UTC' }),
     createdAt: time,
     nextRunAt: time.nullable(),
+    compare: z.boolean().meta({
+      description: "each run's job is compared with the job of the last completed run",
+    }),
+    notify: z
+      .enum(['always', 'changes'])
+      .nullable()
+      .meta({ description: "the `notify` of every job it starts; null: the job's own" }),
   }),
 );
 
-export const scheduleRun = exact<ScheduleRun>()(
+export const scheduleRun = exact<ScheduleRunView>()(
   z.strictObject({
     dueAt: time,
     status: z.enum(['pending', 'started', 'failed', 'skipped']),
@@ -159,13 +199,16 @@ export const scheduleRun = exact<ScheduleRun>()(
     startedAt: time.nullable(),
     attempts: count,
     error: z.string().nullable(),
+    changes: jobView.shape.changes.meta({
+      description: "the job's `changes`; null without a job, when it is not compared, or is gone",
+    }),
   }),
 );
 
 /** Stands for the stored job of a schedule; the document points it at the request schema. */
 export const submittedJob = z.unknown();
 
-export const scheduleDetail = exact<Omit<ScheduleDetail, 'jobText'> & { job: unknown }>()(
+export const scheduleDetail = exact<ScheduleDetailView>()(
   scheduleView.extend({ job: submittedJob, runs: z.array(scheduleRun) }),
 );
 

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { AppEnv } from '../app-env';
 import { jobLimits, parseDeadlinePatch, parseJob } from '../jobs/schema';
 import { TERMINAL_STATUSES } from '../jobs/types';
@@ -26,12 +26,29 @@ const MAX_WAIT_S = 30;
 
 export const jobRoutes = new Hono<AppEnv>();
 
+/**
+ * A job may be compared only with a terminal job the caller can read: else a 400 naming
+ * `compareWith` (no such job, or another key's), or a 409 (it still runs). Checked before
+ * anything is created.
+ */
+async function checkComparable(c: Context<AppEnv>, id: string): Promise<void> {
+  const view = await c.env.JOB_COORDINATOR.getByName(id).view(ownerScope(c));
+  if (view === null) throw invalidBody([{ path: 'compareWith', message: `no job ${id}` }], 'job');
+  if (!TERMINAL_STATUSES.includes(view.status)) {
+    throw new ApiError(
+      'conflict',
+      `compareWith: job ${id} is ${view.status}; a job can be compared only with one that ended`,
+    );
+  }
+}
+
 jobRoutes.post('/', async (c) => {
   const { text, body } = await readJsonBody(c, 'job', MAX_BODY_BYTES);
   const parsed = parseJob(body, jobLimits(c.env));
   if (!parsed.ok) throw invalidBody(parsed.issues, 'job');
   const wait = parseWait(c.req.query('wait'));
   const { spec, urls, norms } = parsed;
+  if (spec.compareWith) await checkComparable(c, spec.compareWith);
   const { id, created } = await startJob(c, { spec, urls, norms, bodyHash: await sha256Hex(text) });
   let view = created.view;
   if (wait > 0 && !TERMINAL_STATUSES.includes(view.status)) {

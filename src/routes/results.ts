@@ -21,8 +21,9 @@ const CSV: StreamFormat = {
 export const resultRoutes = new Hono<AppEnv>();
 
 /**
- * Results in settlement order, optionally only ok or failed ones (`ok`) or one error kind
- * (`kind`): a JSON page with a cursor, or all of them streamed as NDJSON or CSV.
+ * Results in settlement order, optionally only ok or failed ones (`ok`), one error kind
+ * (`kind`) or (un)changed ones (`changed`): a JSON page with a cursor, or all of them streamed
+ * as NDJSON or CSV.
  */
 resultRoutes.get('/:id/results', async (c) => {
   const id = c.req.param('id');
@@ -46,15 +47,23 @@ resultRoutes.get('/:id/results', async (c) => {
   });
 });
 
-/** `?ok=true|false` and `?kind=<error kind>`; they combine. */
+/** A query parameter that is `true` or `false`, if given. */
+function booleanQuery(c: Context<AppEnv>, name: string): boolean | undefined {
+  const v = c.req.query(name);
+  if (v === undefined) return undefined;
+  if (v !== 'true' && v !== 'false') {
+    throw new ApiError('invalid_request', `${name}: expected true or false`);
+  }
+  return v === 'true';
+}
+
+/** `?ok=true|false`, `?kind=<error kind>` and `?changed=true|false`; they combine. */
 function parseFilter(c: Context<AppEnv>): ResultFilter {
   const filter: ResultFilter = {};
-  const ok = c.req.query('ok');
-  if (ok !== undefined) {
-    if (ok !== 'true' && ok !== 'false')
-      throw new ApiError('invalid_request', 'ok: expected true or false');
-    filter.ok = ok === 'true';
-  }
+  const ok = booleanQuery(c, 'ok');
+  if (ok !== undefined) filter.ok = ok;
+  const changed = booleanQuery(c, 'changed');
+  if (changed !== undefined) filter.changed = changed;
   const kind = c.req.query('kind');
   if (kind !== undefined) {
     if (!(ERROR_KINDS as readonly string[]).includes(kind)) {

@@ -2,9 +2,11 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../app-env';
 import { jobLimits } from '../jobs/schema';
 import { sha256Hex } from '../lib/ids';
+import { mapBounded } from '../lib/map-bounded';
 import { isScheduleId, newScheduleId, SCHEDULE_ID } from '../lib/schedule-ids';
 import { ApiError } from '../middleware/errors';
 import { parseSchedule, schedulesPerKey } from '../schedules/schema';
+import type { ScheduleDetailView, ScheduleRun, ScheduleRunView } from '../schedules/types';
 import { ownerScope } from './job-stub';
 import { invalidBody, readJsonBody } from './json-body';
 import {
@@ -17,6 +19,8 @@ import {
 
 /** Well above the largest job a schedule may hold (1,000,000 bytes of JSON) plus its name. */
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
+/** Job views read at once for a schedule's runs (at most RUNS_KEPT of them). */
+const RUN_VIEWS_IN_FLIGHT = 6;
 
 /**
  * Schedules. Each belongs to the caller that created it: an API key reaches only its own
@@ -41,6 +45,8 @@ scheduleRoutes.post('/', async (c) => {
       jobText: parsed.jobText,
       jobHash: await sha256Hex(parsed.jobText),
       createdAt,
+      compare: parsed.compare,
+      notify: parsed.notify,
     },
     cap,
   );
@@ -68,7 +74,12 @@ scheduleRoutes.get('/:id', async (c) => {
   const detail = isScheduleId(id) ? await scheduler(c.env).get(id, ownerScope(c)) : null;
   if (!detail) throw notFound(id);
   const { jobText, runs, ...view } = detail;
-  return c.json({ ...view, job: JSON.parse(jobText) as unknown, runs });
+  const body: ScheduleDetailView = {
+    ...view,
+    job: JSON.parse(jobText) as unknown,
+    runs: await withChanges(c.env, runs, ownerScope(c)),
+  };
+  return c.json(body);
 });
 
 /**
@@ -82,6 +93,15 @@ scheduleRoutes.delete('/:id', async (c) => {
   }
   return c.json({ id, deleted: true });
 });
+
+/** Each run with its job's `changes`, read as `owner` reads jobs (the schedule's own jobs). */
+function withChanges(env: Env, runs: ScheduleRun[], owner?: string): Promise<ScheduleRunView[]> {
+  return mapBounded(runs, RUN_VIEWS_IN_FLIGHT, async (run) => {
+    if (run.jobId === null) return { ...run, changes: null };
+    const view = await env.JOB_COORDINATOR.getByName(run.jobId).view(owner);
+    return { ...run, changes: view?.changes ?? null };
+  });
+}
 
 function scheduler(env: Env) {
   return env.SCHEDULER.getByName('all');

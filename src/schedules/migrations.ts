@@ -36,4 +36,10 @@ export const SCHEDULER_MIGRATIONS: readonly string[] = [
      SELECT job_id FROM runs WHERE runs.schedule_id = schedules.id AND job_id IS NOT NULL
      ORDER BY due_at DESC LIMIT 1);
    CREATE INDEX schedules_owner_newest ON schedules (owner, created_at DESC, id DESC);`,
+  // v3: change detection. `compare` (0/1) compares each run's job with the job of the last
+  // completed run, `last_completed_job_id`, kept here for the same reason as `last_job_id`;
+  // `notify` ('always', 'changes' or NULL: the job template's) is given to every job started.
+  `ALTER TABLE schedules ADD COLUMN compare INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE schedules ADD COLUMN notify TEXT;
+   ALTER TABLE schedules ADD COLUMN last_completed_job_id TEXT;`,
 ];

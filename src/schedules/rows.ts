@@ -1,4 +1,4 @@
-import type { RunStatus, ScheduleRun, ScheduleView } from './types';
+import type { RunStatus, ScheduleNotify, ScheduleRun, ScheduleView } from './types';
 
 /** The columns of a schedule that its view shows. */
 export interface ScheduleRow extends Record<string, SqlStorageValue> {
@@ -8,10 +8,12 @@ export interface ScheduleRow extends Record<string, SqlStorageValue> {
   cron: string;
   created_at: number;
   next_run_at: number | null;
+  compare: number;
+  notify: string | null;
 }
 
 /** `SELECT`s the columns of a ScheduleRow. */
-export const SCHEDULE_COLUMNS = 'id, owner, name, cron, created_at, next_run_at';
+export const SCHEDULE_COLUMNS = 'id, owner, name, cron, created_at, next_run_at, compare, notify';
 
 export interface RunRow extends Record<string, SqlStorageValue> {
   schedule_id: string;
@@ -33,6 +35,10 @@ export interface PendingRun extends Record<string, SqlStorageValue> {
   owner: string;
   /** The job of the schedule's latest started run, which must have ended first. */
   last_job_id: string | null;
+  compare: number;
+  notify: string | null;
+  /** The job of the schedule's latest run known to have completed. */
+  last_completed_job_id: string | null;
 }
 
 export const iso = (ms: number | null): string | null =>
@@ -46,6 +52,8 @@ export function toView(row: ScheduleRow): ScheduleView {
     cron: row.cron,
     createdAt: new Date(row.created_at).toISOString(),
     nextRunAt: iso(row.next_run_at),
+    compare: row.compare === 1,
+    notify: row.notify as ScheduleNotify | null,
   };
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type Issue, type JobLimits, notAnObject, parseJob, toIssues } from '../jobs/schema';
 import { parseCron } from '../lib/cron';
+import type { ScheduleNotify } from './types';
 
 /**
  * A schedule's job is stored as the JSON it was submitted as, in one SQLite row (at most 2 MB),
@@ -24,16 +25,27 @@ export const shape = z.strictObject({
   cron: z.string(),
   // Checked below by parseJob (a missing job too), so its issues carry job.<field> paths.
   job: z.unknown().optional(),
+  compare: z.boolean().default(false),
+  notify: z.enum(['always', 'changes']).optional(),
 });
 
 type ParsedSchedule =
-  | { ok: true; name: string; cron: string; jobText: string }
+  | {
+      ok: true;
+      name: string;
+      cron: string;
+      jobText: string;
+      compare: boolean;
+      notify: ScheduleNotify | null;
+    }
   | { ok: false; issues: Issue[] };
 
 /**
- * Validates a POST /v1/schedules body: `name`, a standard 5-field `cron` (UTC) and a `job` that
+ * Validates a POST /v1/schedules body: `name`, a standard 5-field `cron` (UTC), a `job` that
  * POST /v1/jobs would accept (the same `parseJob`, its issues named `job.<field>`) from a caller
- * whose jobs may ask at most `maxConcurrency`.
+ * whose jobs may ask at most `maxConcurrency`, and optionally `compare` (each run's job is
+ * compared with the last completed run's, so the template may not name its own `compareWith`)
+ * and `notify` (every job's, whatever the template says).
  */
 export function parseSchedule(
   body: unknown,
@@ -44,7 +56,7 @@ export function parseSchedule(
   if (notObject) return { ok: false, issues: [notObject] };
   const parsed = shape.safeParse(body);
   const issues: Issue[] = parsed.success ? [] : toIssues(parsed.error.issues);
-  const raw = body as { cron?: unknown; job?: unknown };
+  const raw = body as { cron?: unknown; job?: unknown; compare?: unknown };
   let cron = '';
   if (typeof raw.cron === 'string') {
     const check = parseCron(raw.cron);
@@ -70,8 +82,13 @@ export function parseSchedule(
       for (const i of job.issues) issues.push(...underJob(i));
     }
   }
+  const t = raw.job;
+  if (raw.compare === true && typeof t === 'object' && t !== null && 'compareWith' in t) {
+    issues.push({ path: 'job.compareWith', message: 'give compare or job.compareWith, not both' });
+  }
   if (issues.length > 0 || !parsed.success) return { ok: false, issues };
-  return { ok: true, name: parsed.data.name, cron, jobText };
+  const { name, compare, notify } = parsed.data;
+  return { ok: true, name, cron, jobText, compare, notify: notify ?? null };
 }
 
 /**

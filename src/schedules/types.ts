@@ -1,3 +1,5 @@
+import type { JobChanges, JobSpec } from '../jobs/types';
+
 /**
  * What a schedule's run came to: `pending` until its job exists (or it gave up); `skipped` when
  * the job of the schedule's previous started run had not ended, so no job was started.
@@ -15,6 +17,15 @@ export interface ScheduleRun {
   error: string | null;
 }
 
+/** When the jobs of a schedule send their callback (JobSpec `notify`). */
+export type ScheduleNotify = NonNullable<JobSpec['notify']>;
+
+/** A run as GET /v1/schedules/:id shows it: with what its job found changed. */
+export interface ScheduleRunView extends ScheduleRun {
+  /** The job's `changes`; null without a job, when the job is not compared, or is gone. */
+  changes: JobChanges | null;
+}
+
 /** A schedule as listed by GET /v1/schedules. */
 export interface ScheduleView {
   id: string;
@@ -25,12 +36,22 @@ export interface ScheduleView {
   createdAt: string;
   /** The next due time (UTC); null only if the expression has no future run left. */
   nextRunAt: string | null;
+  /** Each run's job is compared with (`compareWith`) the job of the last completed run. */
+  compare: boolean;
+  /** The `notify` of every job it starts; null: the job template's own. */
+  notify: ScheduleNotify | null;
 }
 
 /** A schedule with its job (the JSON text it was submitted as) and its recent runs. */
 export interface ScheduleDetail extends ScheduleView {
   jobText: string;
   runs: ScheduleRun[];
+}
+
+/** GET /v1/schedules/:id: the schedule, its job as submitted, its recent runs with changes. */
+export interface ScheduleDetailView extends ScheduleView {
+  job: unknown;
+  runs: ScheduleRunView[];
 }
 
 /** What one tick of the scheduler did: every run it tried to start, with its outcome. */
@@ -54,6 +75,8 @@ export interface NewSchedule {
   /** SHA-256 of `jobText`: the body hash its jobs are created with. */
   jobHash: string;
   createdAt: number;
+  compare: boolean;
+  notify: ScheduleNotify | null;
 }
 
 /** What Scheduler.create answers: the schedule, or the owner's count when it is at its cap. */

@@ -30,6 +30,8 @@ export interface ShardAssignment {
   userAgent?: string;
   /** The job's own request headers, sent with every page request. */
   headers?: Record<string, string>;
+  /** The job's `store.bodies`: ok HTML bodies go to R2 (src/bodies/); false when absent. */
+  storeBodies?: boolean;
   /** The shard calls in at least this often while busy, which renews its lease. */
   heartbeatMs: number;
   /** The run's first URLs, handed out to it with its start. */
@@ -38,9 +40,21 @@ export interface ShardAssignment {
   holds: Array<{ host: string; until: number }>;
 }
 
-/** `notBefore`: the epoch ms before which the item must not start (its host's pacing). */
+/**
+ * `notBefore`: the epoch ms before which the item must not start (its host's pacing).
+ * `etag`, `lastModified`: the validators of the URL's Result in the job it is compared with
+ * (`compareWith`), sent as If-None-Match and If-Modified-Since.
+ */
 export type WorkItem =
-  | { type: 'page'; idx: number; url: string; host: string; notBefore?: number }
+  | {
+      type: 'page';
+      idx: number;
+      url: string;
+      host: string;
+      notBefore?: number;
+      etag?: string;
+      lastModified?: string;
+    }
   | { type: 'robots'; hostId: number; url: string; notBefore?: number };
 
 export type WorkOutcome =

@@ -1,3 +1,4 @@
+import type { OpenBodySink } from '../fetch/body-sink';
 import { fetchPage, type PageOutcome, pageHeaders } from '../fetch/fetch-page';
 import { fetchRobots } from '../fetch/robots-fetch';
 import { parseRetryAfter } from '../lib/backoff';
@@ -43,6 +44,8 @@ export class ShardRun {
   /** The SSRF guard of every request the run makes (pages, robots.txt, each redirect hop). */
   readonly #blocked: ((url: URL) => boolean) | undefined;
   readonly #headers: Readonly<Record<string, string>>;
+  /** Where ok HTML bodies are stored (`storeBodies`); none: bodies are only parsed. */
+  readonly #openSink: OpenBodySink | undefined;
   #queue: WorkItem[] = [];
   /** Connections in use: a fetch holds one until its body is in (see fetchPage's onBodyRead). */
   #inflight = 0;
@@ -67,8 +70,9 @@ export class ShardRun {
   #holds = new Map<string, number>();
   #finished = false;
 
-  constructor(a: ShardAssignment, port: CoordinatorPort) {
+  constructor(a: ShardAssignment, port: CoordinatorPort, openSink?: OpenBodySink) {
     this.#a = a;
+    this.#openSink = openSink;
     this.#blocked = a.allowPrivate ? undefined : blockedTarget;
     this.#headers = pageHeaders(a.userAgent, a.headers);
     this.#port = port;
@@ -252,6 +256,10 @@ export class ShardRun {
           isBlocked: this.#blocked,
           headers: this.#headers,
           onBodyRead: release,
+          openSink: this.#openSink,
+          // Absent validators stay undefined: fetchPage sends only the ones given.
+          ifNoneMatch: item.etag,
+          ifModifiedSince: item.lastModified,
         });
         if (!outcome.ok && outcome.retryAfter !== null) {
           const ms = parseRetryAfter(outcome.retryAfter, Date.now());

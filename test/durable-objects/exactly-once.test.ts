@@ -35,6 +35,10 @@ function okPage(title: string): PageOutcome {
     data: {},
     linkUrls: null,
     meta: null,
+    etag: null,
+    lastModified: null,
+    contentHash: null,
+    notModified: false,
     durationMs: 9,
     fetchedAt,
   };

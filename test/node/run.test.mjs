@@ -163,7 +163,7 @@ describe('scrape-fanout run (embedded runtime, local origin)', () => {
     const lines = csv.split('\r\n');
     assert.equal(
       lines[0],
-      'url,finalUrl,ok,status,contentType,title,links,bytes,attempts,durationMs,fetchedAt,errorKind,errorMessage,data.heading',
+      'url,finalUrl,ok,status,contentType,title,links,bytes,attempts,durationMs,fetchedAt,errorKind,errorMessage,contentHash,notModified,changed,data.heading',
     );
     assert.equal(lines.length, 4); // header, two rows, and the empty string after the last CRLF
     assert.equal(lines[3], '');
@@ -171,12 +171,12 @@ describe('scrape-fanout run (embedded runtime, local origin)', () => {
     assert.ok(row1, lines.join('\n'));
     assert.match(
       row1,
-      /,true,200,text\/html; charset=utf-8,"Hello, ""world""",0,\d+,1,\d+,[^,]+,,,"Hello, ""world"""$/,
+      /,true,200,text\/html; charset=utf-8,"Hello, ""world""",0,\d+,1,\d+,[^,]+,,,sha256:[0-9a-f]{64},false,,"Hello, ""world"""$/,
     );
     const row2 = lines.slice(1).find((l) => l.startsWith(plain));
     assert.match(
       row2 ?? '',
-      /,true,200,text\/html; charset=utf-8,Plain,2,\d+,1,\d+,[^,]+,,,Plain$/,
+      /,true,200,text\/html; charset=utf-8,Plain,2,\d+,1,\d+,[^,]+,,,sha256:[0-9a-f]{64},false,,Plain$/,
     );
   });
 

@@ -280,3 +280,17 @@ export const FIXTURES: Record<string, Fixture> = {
     links: 1,
   },
 };
+
+/**
+ * The body of `/versioned/NAME` at `version` (test/origin/server.ts): an HTML page (or plain
+ * text with `text`) whose content changes with the version, padded with `x` to at least `size`
+ * bytes; it holds non-ASCII text, sent as UTF-8.
+ */
+export function versionedBody(name: string, version: number, size = 0, text = false): string {
+  const head = text
+    ? `${name} v${version}: caf\u00e9\n`
+    : `<!doctype html><html><head><meta charset="utf-8"><title>${name} v${version}</title></head><body><p>caf\u00e9 \u2014 version ${version}</p><a href="/a">a</a><p>`;
+  const tail = text ? '\n' : '</p></body></html>\n';
+  const length = new TextEncoder().encode(head + tail).length;
+  return `${head}${'x'.repeat(Math.max(0, size - length))}${tail}`;
+}

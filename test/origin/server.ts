@@ -3,12 +3,16 @@
  * scrape. Only erasable TypeScript syntax, so Node runs it directly with type stripping:
  *   node test/origin/server.ts --port 9999 --latency 250
  * Counters are kept per `?tag=` so that parallel tests do not see each other's traffic.
+ * `/versioned/NAME` pages answer conditional requests (ETag, Last-Modified, 304) with content
+ * whose version `/__version?name=NAME&v=N` changes, per tag; `/__stats` counts per path the
+ * validators they received, the 304s and 200s sent and the body bytes (`conditional`).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FIXTURES } from './fixtures.ts';
+import { gzipSync } from 'node:zlib';
+import { FIXTURES, versionedBody } from './fixtures.ts';
 
 export interface OriginOptions {
   /** Port to listen on; 0 or undefined picks a free one. */
@@ -72,6 +76,20 @@ interface TagStats {
   gateOpen: boolean;
   /** Releases the `/gate` requests waiting for `/__open`. */
   gateWaiters: Set<() => void>;
+  /** The version of each `/versioned/NAME` page, by name (1 until `/__version` sets it). */
+  versions: Map<string, number>;
+  /** What the `/versioned/` pages were asked and answered, by path, for `/__stats`. */
+  conditional: Map<string, ConditionalStats>;
+}
+
+/** Per `/versioned/` path: validators received, 304s and 200s sent, body bytes sent. */
+interface ConditionalStats {
+  ifNoneMatch: number;
+  ifModifiedSince: number;
+  notModified: number;
+  ok: number;
+  /** Bytes of the bodies sent, as sent (compressed with `gzip=1`). */
+  bodyBytes: number;
 }
 
 /** One request to `/hook` (a callback receiver), as `/__hooks` returns it. */
@@ -113,6 +131,8 @@ function newTagStats(): TagStats {
     hooks: [],
     gateOpen: false,
     gateWaiters: new Set(),
+    versions: new Map(),
+    conditional: new Map(),
   };
 }
 
@@ -363,6 +383,7 @@ function statsRoute({ res, tag, counters }: Call): void {
     byHost,
     paths: Object.fromEntries(s.paths),
     agents: Object.fromEntries(s.agents),
+    conditional: Object.fromEntries(s.conditional),
   };
   send(res, 200, 'application/json', JSON.stringify(body));
 }
@@ -465,6 +486,25 @@ function robotsCrawlDelayRoute({ req, res, url, counters }: Call): void {
   send(res, 200, 'application/json', JSON.stringify({ host, s: s || null, agent }));
 }
 
+/** The names `/versioned/NAME` serves: one path segment of letters, digits, `.`, `_`, `-`. */
+const VERSIONED_NAME = /^[\w.-]+$/;
+
+/**
+ * Sets the version of the tag's `/versioned/NAME` page: `?name=NAME&v=N` to N (an integer >= 1),
+ * without `v` one up. Answers `{"name":..., "version": N}`.
+ */
+function versionRoute({ res, url, tag, counters }: Call): void {
+  const name = url.searchParams.get('name') ?? '';
+  if (!VERSIONED_NAME.test(name)) {
+    send(res, 400, 'application/json', '{"error":"name"}');
+    return;
+  }
+  const versions = counters.statsFor(tag).versions;
+  const version = intParam(url, 'v', (versions.get(name) ?? 1) + 1);
+  versions.set(name, Math.max(1, version));
+  send(res, 200, 'application/json', JSON.stringify({ name, version: versions.get(name) }));
+}
+
 // Page routes: what the tests, benchmarks and the drill scrape (counted per tag).
 
 /** A page whose title is the request's headers named by `?h=a,b` (`name=value;...`, sorted). */
@@ -522,6 +562,14 @@ function jsonRoute({ res }: Call): void {
   );
 }
 
+/** `/gzip?title=T&pad=N`: an HTML page sent gzip-encoded, N repetitions of filler text long. */
+function gzipRoute({ res, url }: Call): void {
+  const title = url.searchParams.get('title') ?? 'Gzipped';
+  const filler = `<p>${'caf\u00e9 gz '.repeat(intParam(url, 'pad', 0, 1_000_000))}</p>`;
+  const page = Buffer.from(simplePage(title, filler), 'utf8');
+  send(res, 200, HTML, gzipSync(page), { 'Content-Encoding': 'gzip' });
+}
+
 async function delayRoute({ res, url }: Call): Promise<void> {
   const ms = intParam(url, 'ms', 0, MAX_DELAY_MS);
   if (await sleep(res, ms)) send(res, 200, HTML, simplePage(`Delayed ${ms} ms`));
@@ -556,6 +604,72 @@ async function gateRoute({ res, url, tag, counters }: Call): Promise<void> {
     if (!open || res.destroyed) return;
   }
   send(res, 200, HTML, simplePage(url.searchParams.get('title') ?? 'Gate'));
+}
+
+/** Whether an If-None-Match value matches `etag` (weak comparison, as for GET; `*` matches). */
+function etagMatches(ifNoneMatch: string, etag: string): boolean {
+  const bare = (tag: string): string => tag.trim().replace(/^W\//, '');
+  return ifNoneMatch.split(',').some((tag) => tag.trim() === '*' || bare(tag) === bare(etag));
+}
+
+/**
+ * Whether a request's validators say the client has the current version: If-None-Match when
+ * sent (If-Modified-Since is then ignored, as RFC 9110 says), else If-Modified-Since.
+ */
+function notModifiedSince(
+  req: http.IncomingMessage,
+  etag: string | null,
+  lastModified: Date | null,
+): boolean {
+  const inm = req.headers['if-none-match'];
+  if (inm !== undefined) return etag !== null && etagMatches(inm, etag);
+  const ims = Date.parse(req.headers['if-modified-since'] ?? '');
+  return lastModified !== null && !Number.isNaN(ims) && lastModified.getTime() <= ims;
+}
+
+/**
+ * `/versioned/NAME`: a page whose content is that of its version (`/__version` changes it),
+ * sent with a strong ETag `"NAME-vN"` and a Last-Modified of day N of January 2026, and 304
+ * when the request's validators match. `?validators=etag|lm|none` sends only one of them or
+ * neither (then always 200), `gzip=1` the body gzip-encoded, `size=N` pads it to N bytes,
+ * `type=text` makes it text/plain. Counted per path in `/__stats` (`conditional`).
+ */
+function versionedRoute({ req, res, url, path, tag, counters }: Call): void {
+  const name = path.slice('/versioned/'.length);
+  if (!VERSIONED_NAME.test(name)) {
+    send(res, 404, HTML, simplePage('No such versioned page'));
+    return;
+  }
+  const s = counters.statsFor(tag);
+  const version = s.versions.get(name) ?? 1;
+  const validators = url.searchParams.get('validators') ?? 'both';
+  const etag = validators === 'both' || validators === 'etag' ? `"${name}-v${version}"` : null;
+  const modified = validators === 'both' || validators === 'lm';
+  const lastModified = modified ? new Date(Date.UTC(2026, 0, version)) : null;
+  let c = s.conditional.get(path);
+  if (!c) {
+    c = { ifNoneMatch: 0, ifModifiedSince: 0, notModified: 0, ok: 0, bodyBytes: 0 };
+    s.conditional.set(path, c);
+  }
+  if (req.headers['if-none-match'] !== undefined) c.ifNoneMatch++;
+  if (req.headers['if-modified-since'] !== undefined) c.ifModifiedSince++;
+  const headers: http.OutgoingHttpHeaders = {};
+  if (etag !== null) headers.ETag = etag;
+  if (lastModified !== null) headers['Last-Modified'] = lastModified.toUTCString();
+  if (notModifiedSince(req, etag, lastModified)) {
+    c.notModified++;
+    res.writeHead(304, headers);
+    res.end();
+    return;
+  }
+  const text = url.searchParams.get('type') === 'text';
+  const plain = Buffer.from(versionedBody(name, version, intParam(url, 'size', 0, 1 << 26), text));
+  const gzip = url.searchParams.get('gzip') === '1';
+  const body = gzip ? gzipSync(plain) : plain;
+  if (gzip) headers['Content-Encoding'] = 'gzip';
+  c.ok++;
+  c.bodyBytes += body.length;
+  send(res, 200, text ? 'text/plain; charset=utf-8' : HTML, body, headers);
 }
 
 async function slowBodyRoute({ res, url }: Call): Promise<void> {
@@ -669,6 +783,7 @@ const CONTROL_ROUTES = new Map<string, Handler>([
   ['/__robots/answer', robotsAnswerRoute],
   ['/__robots/agents', robotsAgentsRoute],
   ['/__robots/crawl-delay', robotsCrawlDelayRoute],
+  ['/__version', versionRoute],
 ]);
 
 /** Counted routes by exact path. */
@@ -677,6 +792,7 @@ const PAGE_ROUTES = new Map<string, Handler>([
   ['/echo-headers', echoHeadersRoute],
   ['/text', textRoute],
   ['/json', jsonRoute],
+  ['/gzip', gzipRoute],
   ['/delay', delayRoute],
   ['/hang', hangRoute],
   ['/gate', gateRoute],
@@ -696,6 +812,7 @@ const PREFIX_ROUTES: Array<[string, Handler]> = [
   ['/status/', statusRoute],
   ['/chain/', chainRoute],
   ['/private/', privateRoute],
+  ['/versioned/', versionedRoute],
 ];
 
 /** The handler of a counted path: exact routes first, then prefixes, else 404. */

@@ -3,14 +3,14 @@ import { createExecutionContext, createScheduledController } from 'cloudflare:te
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import worker from '../../src/index';
-import type { ScheduleRun, ScheduleView } from '../../src/schedules/types';
+import type { ScheduleRunView, ScheduleView } from '../../src/schedules/types';
 import { api } from './api';
 
 export const MINUTE = 60_000;
 
 export interface ScheduleBody extends ScheduleView {
   job: unknown;
-  runs: ScheduleRun[];
+  runs: ScheduleRunView[];
 }
 
 export interface Envelope {

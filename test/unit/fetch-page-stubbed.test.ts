@@ -1,6 +1,7 @@
 // fetchPage against a stubbed fetch: the exact outcome of each way a fetch can end. The pages
-// here are read without HTMLRewriter (not HTML, or small UTF-8 HTML that scanHtml reads), so the
-// file runs under Node and workerd alike; test/worker/fetch-page.test.ts covers the real origin.
+// here are read without HTMLRewriter (not HTML, or small UTF-8 HTML that scanHtml reads); a body
+// is hashed with workerd's crypto.DigestStream, so the file needs workerd.
+// test/worker/fetch-page.test.ts covers the real origin.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   fetchPage,
@@ -120,6 +121,11 @@ describe('fetchPage: a page that is read', () => {
       data: null,
       linkUrls: null,
       meta: null,
+      etag: null,
+      lastModified: null,
+      // SHA-256 of "hello".
+      contentHash: 'sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824',
+      notModified: false,
     });
   });
 
@@ -155,6 +161,11 @@ describe('fetchPage: a page that is read', () => {
       data: null,
       linkUrls: null,
       meta: null,
+      etag: null,
+      lastModified: null,
+      // SHA-256 of `page`.
+      contentHash: 'sha256:d6b3e163d94b8a23eae180e045d7f93a71385ba2610e09909994637315e33c80',
+      notModified: false,
     });
     expect(bodyRead).toBe(1);
   });

@@ -18,6 +18,7 @@ const row = (over: Partial<JobRow>): JobRow => ({
   ending: null,
   owner: 'admin',
   index_state: null,
+  compare: null,
   ...over,
 });
 
@@ -32,7 +33,7 @@ describe('jobView', () => {
       counts,
       1,
       new JobStats(),
-      ['j0redrive1'],
+      { redrives: ['j0redrive1'] },
     );
     expect(view).toMatchObject({
       maxFailures: '10%',

@@ -183,6 +183,10 @@ const success: PageOutcome = {
   data: null,
   linkUrls: null,
   meta: null,
+  etag: null,
+  lastModified: null,
+  contentHash: null,
+  notModified: false,
   durationMs: 5,
   fetchedAt: '2026-01-01T00:00:00.000Z',
 };
@@ -295,6 +299,11 @@ describe('applyOutcomes and writeSettled: one Result per URL', () => {
         data: null,
         linkUrls: null,
         meta: null,
+        etag: null,
+        lastModified: null,
+        contentHash: null,
+        notModified: false,
+        changed: null,
         error: ok ? null : { kind: 'http_status', message: 'HTTP 404' },
       },
     });

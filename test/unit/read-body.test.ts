@@ -1,6 +1,7 @@
 // readBody's strategies, driven with hand-made bodies and a stand-in for the HTMLRewriter
 // extractor (it passes the bytes through and records what it was given), so that each path
-// (not parsed, small HTML, header charset, sniffed charset) runs under Node and workerd alike.
+// (not parsed, small HTML, header charset, sniffed charset) runs without HTMLRewriter. Bodies
+// are hashed with workerd's crypto.DigestStream, so the file needs workerd.
 import { describe, expect, it } from 'vitest';
 import type { createExtractor, Extracted } from '../../src/fetch/extract';
 import type { PageRequest } from '../../src/fetch/fetch-page';

@@ -17,6 +17,10 @@ function page(idx: number, links = 0, title = 'T'): WorkOutcome {
     data: { h: 'x'.repeat(10) },
     linkUrls: Array.from({ length: links }, (_, i) => `https://a.example/${'p'.repeat(96)}${i}`),
     meta: null,
+    etag: null,
+    lastModified: null,
+    contentHash: null,
+    notModified: false,
     durationMs: 1,
     fetchedAt: '2026-12-01T00:00:00.000Z',
   } as PageOutcome;

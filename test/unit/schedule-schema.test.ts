@@ -12,7 +12,37 @@ const paths = (r: ReturnType<typeof parseSchedule>) => (r.ok ? [] : r.issues.map
 describe('parseSchedule', () => {
   it('accepts name, cron and a job, keeping the job as submitted', () => {
     const r = parseSchedule({ name: ' daily ', cron: '0  6 * * *', job }, LIMITS_100);
-    expect(r).toEqual({ ok: true, name: 'daily', cron: '0 6 * * *', jobText: JSON.stringify(job) });
+    expect(r).toEqual({
+      ok: true,
+      name: 'daily',
+      cron: '0 6 * * *',
+      jobText: JSON.stringify(job),
+      compare: false,
+      notify: null,
+    });
+  });
+
+  it('takes compare (a boolean) and notify (always or changes), not compare with job.compareWith', () => {
+    const base = { name: 'a', cron: '* * * * *', job };
+    expect(parseSchedule({ ...base, compare: true, notify: 'changes' }, LIMITS_100)).toMatchObject({
+      ok: true,
+      compare: true,
+      notify: 'changes',
+    });
+    expect(parseSchedule({ ...base, notify: 'always' }, LIMITS_100)).toMatchObject({
+      compare: false,
+      notify: 'always',
+    });
+    expect(paths(parseSchedule({ ...base, compare: 'yes' }, LIMITS_100))).toEqual(['compare']);
+    expect(paths(parseSchedule({ ...base, compare: null }, LIMITS_100))).toEqual(['compare']);
+    expect(paths(parseSchedule({ ...base, notify: 'never' }, LIMITS_100))).toEqual(['notify']);
+    const fixed = { ...job, compareWith: 'k000000000000000000000000' };
+    expect(parseSchedule({ ...base, job: fixed }, LIMITS_100).ok).toBe(true);
+    expect(parseSchedule({ ...base, job: fixed, compare: false }, LIMITS_100).ok).toBe(true);
+    const both = parseSchedule({ ...base, job: fixed, compare: true }, LIMITS_100);
+    expect(both.ok ? [] : both.issues).toEqual([
+      { path: 'job.compareWith', message: 'give compare or job.compareWith, not both' },
+    ]);
   });
 
   it('validates the job with the rules of POST /v1/jobs, naming fields under job.', () => {

@@ -133,6 +133,11 @@ const deniedResult = (url: string, status: number): Result => ({
   data: null,
   linkUrls: null,
   meta: null,
+  etag: null,
+  lastModified: null,
+  contentHash: null,
+  notModified: false,
+  changed: null,
   error: {
     kind: 'robots',
     message: `robots.txt unreachable (HTTP ${status}): nothing on this host is fetched`,

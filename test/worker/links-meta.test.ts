@@ -56,6 +56,11 @@ const RESULT_KEYS = [
   'data',
   'linkUrls',
   'meta',
+  'etag',
+  'lastModified',
+  'contentHash',
+  'notModified',
+  'changed',
   'error',
 ];
 

@@ -81,7 +81,7 @@ describe('CSV', () => {
     const text = await res.text();
     expect(text.split('\r\n')[0]).toBe(
       'url,finalUrl,ok,status,contentType,title,links,bytes,attempts,durationMs,fetchedAt,' +
-        'errorKind,errorMessage,data.heading,data.missing',
+        'errorKind,errorMessage,contentHash,notModified,changed,data.heading,data.missing',
     );
     const parsed = Papa.parse<Record<string, string>>(text.trimEnd(), { header: true });
     expect(parsed.errors).toEqual([]);

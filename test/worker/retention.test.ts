@@ -34,6 +34,20 @@ describe('JOB_RETENTION_SECONDS', () => {
     expect(again.id).not.toBe(job.id);
   });
 
+  it('deletes the bodies a job stored with it', async () => {
+    const t = tag('bodies');
+    const job = await submit({
+      urls: [origin(`/gate?tag=${t}`), origin(`/page?title=Kept&tag=${t}`)],
+      store: { bodies: true },
+    });
+    // Put there while the job runs, so it is in the bucket before retention can come.
+    await env.BODIES.put(`${job.id}/${'0'.repeat(64)}`, 'a body');
+    await fetch(origin(`/__open?tag=${t}`));
+    expect((await waitForJob(job.id)).counts.succeeded).toBe(2);
+    await until(async () => (await api(`/v1/jobs/${job.id}`)).status === 404, 15_000, 'deleted');
+    expect((await env.BODIES.list({ prefix: `${job.id}/` })).objects).toEqual([]);
+  });
+
   it('keeps a running job, whatever its age', async () => {
     const t = tag('slow');
     const job = await submit({ urls: [origin(`/gate?tag=${t}`)] });
