@@ -6,6 +6,7 @@
 //   npm run bench                    # small + hosts
 //   npm run bench -- small cpu       # chosen scenarios
 //   npm run bench -- all --runs 3    # every scenario, 3 runs each, medians reported
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -569,11 +570,21 @@ async function main() {
     options: { runs: { type: 'string', default: '1' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
-    console.log(`usage: npm run bench -- [${Object.keys(SCENARIOS).join('|')}|all ...] [--runs N]`);
+    console.log(
+      `usage: npm run bench -- [${Object.keys(SCENARIOS).join('|')}|compare|all ...] [--runs N]`,
+    );
     return 0;
   }
   const runs = Math.max(1, Math.min(20, Math.floor(Number(values.runs)) || 1));
-  let names = positionals.length > 0 ? positionals : DEFAULT_SCENARIOS;
+  // Change detection is two jobs over the same pages, not one job against the floor: its own
+  // script (bench/compare.mjs).
+  if (positionals.includes('compare')) {
+    const compare = join(ROOT, 'bench', 'compare.mjs');
+    const child = spawnSync(process.execPath, [compare, String(runs)], { stdio: 'inherit' });
+    if (child.status !== 0 || positionals.length === 1) return child.status ?? 1;
+  }
+  let names = positionals.filter((n) => n !== 'compare');
+  if (names.length === 0) names = DEFAULT_SCENARIOS;
   if (names.includes('all')) names = Object.keys(SCENARIOS);
   for (const n of names) {
     if (!SCENARIOS[n]) {

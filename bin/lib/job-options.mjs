@@ -25,6 +25,8 @@ export const JOB_OPTIONS = /** @type {const} */ ({
   links: { type: 'boolean' },
   meta: { type: 'boolean' },
   'store-bodies': { type: 'boolean' },
+  'compare-with': { type: 'string' },
+  notify: { type: 'string' },
 });
 
 /** The help of the job options (`submit` and `run`). */
@@ -48,6 +50,8 @@ export const JOB_HELP = `Job options (left out: the server's defaults):
   --links                add linkUrls (the page's link URLs) to each Result
   --meta                 add meta (description, canonical, og:title, lang) to each Result
   --store-bodies         keep each ok HTML body; read one with \`body ID HASH\`
+  --compare-with ID      compare with an ended job: conditional requests, \`changed\` per Result
+  --notify always|changes  changes: send the callback only when something changed
   --idempotency-key K    same key + same body returns the same job
 `;
 
@@ -58,6 +62,7 @@ export const JOB_HELP = `Job options (left out: the server's defaults):
  *   'per-host-delay-ms'?: string, mode?: string, 'max-bytes'?: string, robots?: boolean,
  *   select?: string[], callback?: string, 'max-failures'?: string, header?: string[],
  *   'user-agent'?: string, links?: boolean, meta?: boolean, 'store-bodies'?: boolean,
+ *   'compare-with'?: string, notify?: string,
  * }} JobFlags
  */
 
@@ -69,7 +74,8 @@ export const JOB_HELP = `Job options (left out: the server's defaults):
  *   maxBytes?: number, respectRobots?: boolean,
  *   extract?: { selectors?: Record<string, string>, links?: boolean, meta?: boolean },
  *   callbackUrl?: string, maxFailures?: number | string, headers?: Record<string, string>,
- *   userAgent?: string, store?: { bodies: boolean },
+ *   userAgent?: string, store?: { bodies: boolean }, compareWith?: string,
+ *   notify?: 'always' | 'changes',
  * }} JobBody
  */
 
@@ -175,6 +181,10 @@ export function jobBody(flags, urls) {
   if (mode !== undefined && mode !== 'settle' && mode !== 'failFast') {
     throw new UsageError(`--mode: expected settle or failFast, got "${mode}"`);
   }
+  const notify = flags.notify;
+  if (notify !== undefined && notify !== 'always' && notify !== 'changes') {
+    throw new UsageError(`--notify: expected always or changes, got "${notify}"`);
+  }
   /** @type {JobBody} */
   const body = {
     urls,
@@ -193,6 +203,8 @@ export function jobBody(flags, urls) {
     headers: parseHeaders(flags.header),
     userAgent: flags['user-agent'],
     store: flags['store-bodies'] ? { bodies: true } : undefined,
+    compareWith: flags['compare-with'],
+    notify,
   };
   for (const key of /** @type {(keyof JobBody)[]} */ (Object.keys(body))) {
     if (body[key] === undefined) delete body[key];

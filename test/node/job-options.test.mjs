@@ -132,3 +132,19 @@ describe('parseSelectors', () => {
     assert.equal(parseSelectors([]), undefined);
   });
 });
+
+describe('--compare-with and --notify', () => {
+  it('become compareWith and notify; left out, neither is sent', () => {
+    const body = jobBody(flags(['--compare-with', 'j0abc', '--notify', 'changes']), [
+      'https://a.test/',
+    ]);
+    assert.deepEqual(body, { urls: ['https://a.test/'], compareWith: 'j0abc', notify: 'changes' });
+    const plain = jobBody(flags([]), ['https://a.test/']);
+    assert.equal('compareWith' in plain || 'notify' in plain, false);
+  });
+  it('refuses a notify the API does not know', () => {
+    assert.throws(() => jobBody(flags(['--notify', 'sometimes']), ['https://a.test/']), {
+      message: '--notify: expected always or changes, got "sometimes"',
+    });
+  });
+});
