@@ -28,7 +28,8 @@ const submit: Paths[string] = {
     summary: 'Submit a job',
     description:
       'Validates the whole body first (a rejected request creates nothing), then stores the job ' +
-      'and starts it. Bodies are limited to 16 MiB.',
+      'and starts it. Bodies are limited to 16 MiB. `compareWith` must name an ended job the ' +
+      'caller can read: an unknown one is a 400 naming it, a running one a 409.',
     tags: ['jobs'],
     parameters: [
       {
@@ -150,6 +151,14 @@ const results: Paths[string] = {
         in: 'query',
         description: 'only failed Results of this error kind',
         schema: { type: 'string', enum: [...ERROR_KINDS] },
+      },
+      {
+        name: 'changed',
+        in: 'query',
+        description:
+          'only Results that changed (`true`) or did not (`false`) against `compareWith`; ' +
+          'Results with `changed: null` pass neither',
+        schema: { type: 'string', enum: ['true', 'false'] },
       },
       {
         name: 'format',

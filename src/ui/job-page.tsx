@@ -23,6 +23,7 @@ const TIMES: ReadonlyArray<readonly [id: string, label: string]> = [
   ['job-started', 'Started'],
   ['job-finished', 'Finished'],
   ['job-deadline', 'Deadline'],
+  ['job-changes', 'Changes'],
 ];
 
 function Figures({ items, label }: { items: typeof FIGURES; label: string }) {

@@ -225,6 +225,16 @@ describe('the dashboard in Chromium', { skip: missing && `${CHROMIUM} is missing
     assert.deepEqual(cells.slice(0, 2), [id, 'completed']);
     assert.deepEqual(cells.slice(3, 6), ['27', '3', '0']);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png') });
+
+    // The same URLs again, compared with this job: the page says what changed.
+    const again = await submitJob(server.base, {
+      urls,
+      retry: { maxAttempts: 2 },
+      compareWith: id,
+    });
+    await page.goto(`${server.base}/jobs/${again.id}`);
+    await waitForText('#job-status', 'completed');
+    await waitForText('#job-changes', `0 changed, 27 unchanged, 0 new, 0 gone (against ${id})`);
   });
 
   it('moves the deadline of a job of pages that never answer, then cancels it', async () => {
@@ -238,6 +248,7 @@ describe('the dashboard in Chromium', { skip: missing && `${CHROMIUM} is missing
     for (let i = 0; i < 50 && (await origin.stats(tag)).inFlight < 5; i++) await sleep(100);
     assert.equal((await origin.stats(tag)).inFlight, 5);
     assert.equal(await text('#job-deadline'), 'none');
+    assert.equal(await text('#job-changes'), 'not compared');
 
     await page.getByLabel('Deadline (seconds after the job was created)').fill('3600');
     await page.getByLabel('Deadline (seconds after the job was created)').press('Enter');

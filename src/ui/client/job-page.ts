@@ -101,6 +101,14 @@ function renderCounts(view) {
   setText('stat-bytes', fmtBytes(view.stats && view.stats.bytes));
 }
 
+/** The job's changes against the job it is compared with, in words. */
+function changesText(view) {
+  const c = view.changes;
+  if (!c) return 'not compared';
+  return fmtInt(c.changed) + ' changed, ' + fmtInt(c.unchanged) + ' unchanged, ' +
+    fmtInt(c.new) + ' new, ' + fmtInt(c.gone) + ' gone (against ' + view.compareWith + ')';
+}
+
 function renderView(view) {
   const status = byId('job-status');
   if (status.textContent !== view.status) {
@@ -113,6 +121,7 @@ function renderView(view) {
   setText('job-started', fmtTime(view.startedAt));
   setText('job-finished', fmtTime(view.finishedAt));
   setText('job-deadline', view.deadlineAt ? fmtTime(view.deadlineAt) : 'none');
+  setText('job-changes', changesText(view));
   const ended = isTerminal(view.status);
   for (const id of ['cancel-button', 'cancel-yes', 'deadline-input', 'deadline-submit']) byId(id).disabled = ended;
   if (ended) byId('cancel-confirm').hidden = true;
