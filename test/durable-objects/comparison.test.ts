@@ -177,6 +177,46 @@ describe('comparison with a previous job', () => {
     expect(new Set(norms).size).toBe(2_345);
   });
 
+  it('resumes an import cut off after its first page from the state stored with it', async () => {
+    const many = Array.from({ length: 2_100 }, (_, i) =>
+      result(`http://h/${i}`, { etag: `"${i}"`, contentHash: H('f') }),
+    );
+    const pages = await previousPages(many);
+    const out = await runInDurableObject(coordinator(), (_i, state) => {
+      // This job has the even half of the previous URLs and 10 of its own.
+      const mine = [
+        ...many.filter((_, i) => i % 2 === 0).map((r) => r.url),
+        ...Array.from({ length: 10 }, (_, i) => `http://h/new-${i}`),
+      ];
+      const { sql } = database(state, mine);
+      sql.run(
+        'INSERT INTO job (id, job_id, spec, body_hash, status, created_at, total, duplicates) VALUES (1, ?, ?, ?, ?, ?, ?, ?)',
+        'j',
+        '{}',
+        'x',
+        'queued',
+        0,
+        mine.length,
+        0,
+      );
+      new Comparison(sql, newCompareState(), EXTRACT).importPage(pages[0] as PriorPage);
+      // A restart: the comparison is loaded again from the job row, and goes on from there.
+      const stored = JSON.parse(
+        sql.one<{ compare: string }>('SELECT compare FROM job')?.compare ?? 'null',
+      ) as CompareState;
+      const resumed = new Comparison(sql, stored, EXTRACT);
+      const next = pages.findIndex((p) => p.last === stored.after) + 1;
+      for (const page of pages.slice(next)) resumed.importPage(page);
+      const rows = sql.one<{ n: number }>('SELECT count(*) AS n FROM prior')?.n;
+      return { stored, next, ready: resumed.ready, changes: resumed.changes(mine.length), rows };
+    });
+    expect(out.stored).toMatchObject({ after: 999, done: false, known: 500, gone: 500 });
+    expect(out.next).toBe(1);
+    expect(out.ready).toBe(true);
+    expect(out.rows).toBe(1_050);
+    expect(out.changes).toEqual({ changed: 0, unchanged: 0, new: 10, gone: 1_050 });
+  });
+
   it('sends no conditional request when the two jobs extract different things', async () => {
     const pages = await previousPages(previous, { extract: { selectors: {} } });
     const validators = await runInDurableObject(coordinator(), (_i, state) => {
