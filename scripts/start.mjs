@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocalCron } from './lib/local-cron.mjs';
+import { browserSeeded, setupBrowser } from './setup-browser.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const port = process.env.PORT || '8787';
@@ -24,6 +25,25 @@ function devVarNames() {
   return new Set(names);
 }
 
+/**
+ * The Browser Rendering binding (env.BROWSER) needs a local Chrome: `npm run setup:browser`
+ * seeds Debian's Chromium where Miniflare looks for it. Checked in a few stat calls; set up only
+ * when something is missing, and a failure only means rendering will not work locally.
+ */
+function prepareBrowser() {
+  try {
+    if (browserSeeded()) return;
+    for (const line of setupBrowser()) console.log(`setup:browser: ${line}`);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    console.warn(
+      `npm start: Browser Rendering (env.BROWSER) will not work locally: ${why}. ` +
+        'Fix that and run `npm run setup:browser`; everything else works.',
+    );
+  }
+}
+
+prepareBrowser();
 const defined = devVarNames();
 const defaults = { API_TOKEN: 'dev-token', ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_SECRET: '' };
 const varArgs = Object.entries(defaults)

@@ -2,6 +2,8 @@
 declare module 'vitest' {
   export interface ProvidedContext {
     originPort: number;
+    /** Whether the Browser Rendering tests run (the local Chrome is set up, or CI). */
+    browserTests: boolean;
   }
 }
 

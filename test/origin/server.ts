@@ -6,7 +6,16 @@
  * `/versioned/NAME` pages answer conditional requests (ETag, Last-Modified, 304) with content
  * whose version `/__version?name=NAME&v=N` changes, per tag; `/__stats` counts per path the
  * validators they received, the 304s and 200s sent and the body bytes (`conditional`).
+ * `/script-page?title=T&links=N` is a page only a browser sees whole: its HTML has the title
+ * "Not rendered" and no links; its inline script sets `document.title` to T and appends N links
+ * (as `/page?title=T&links=N` has them in its HTML), after `&after=MS` ms if given. `&fetch=PATH`
+ * makes the script also `fetch(PATH)` and `&img=PATH` adds `<img src=PATH>`: both same-origin
+ * subresources a renderer can let through or block, counted in `/__stats` like any page.
+ * `/__processes?match=S` counts this machine's processes whose command line contains S (at
+ * least 8 characters; Linux /proc, else `null`): the browser tests, which run inside workerd,
+ * check through it that a closed browser session left no Chromium process behind.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
@@ -505,6 +514,38 @@ function versionRoute({ res, url, tag, counters }: Call): void {
   send(res, 200, 'application/json', JSON.stringify({ name, version: versions.get(name) }));
 }
 
+/** The ids of the processes whose command line contains `match`; null without /proc. */
+function processesMatching(match: string): number[] | null {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return null;
+  }
+  const found: number[] = [];
+  for (const pid of pids) {
+    try {
+      // Arguments are NUL-separated; zombies (already dead, not yet reaped) have none.
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0/g, ' ');
+      if (cmdline.includes(match) && Number(pid) !== process.pid) found.push(Number(pid));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
+}
+
+/** `/__processes?match=S`: `{"count": N, "pids": [...]}` (see the header comment). */
+function processesRoute({ res, url }: Call): void {
+  const match = url.searchParams.get('match') ?? '';
+  if (match.length < 8) {
+    send(res, 400, 'application/json', '{"error":"match: at least 8 characters"}');
+    return;
+  }
+  const pids = processesMatching(match);
+  send(res, 200, 'application/json', JSON.stringify({ count: pids?.length ?? null, pids }));
+}
+
 // Page routes: what the tests, benchmarks and the drill scrape (counted per tag).
 
 /** A page whose title is the request's headers named by `?h=a,b` (`name=value;...`, sorted). */
@@ -522,6 +563,47 @@ function pageRoute({ res, url }: Call): void {
     intParam(url, 'repeat', 1, 10_000),
   );
   send(res, 200, HTML, simplePage(title, '', intParam(url, 'links', 0, 100_000)));
+}
+
+/** A JSON string literal safe inside an inline `<script>` (no `</script>`, no `<!--`). */
+function scriptString(s: string): string {
+  return JSON.stringify(s).replace(/</g, '\\u003c');
+}
+
+/**
+ * `/script-page?title=T&links=N&after=MS&fetch=PATH&img=PATH`: an HTML shell whose inline script
+ * sets the title and appends the links (see the header comment).
+ */
+function scriptPageRoute({ res, url }: Call): void {
+  const title = url.searchParams.get('title') ?? 'Script page';
+  const links = intParam(url, 'links', 0, 100_000);
+  const after = intParam(url, 'after', 0, MAX_DELAY_MS);
+  const fetchPath = url.searchParams.get('fetch');
+  const img = url.searchParams.get('img');
+  const script = `
+(function () {
+  function render() {
+    document.title = ${scriptString(title)};
+    var h1 = document.createElement('h1');
+    h1.textContent = document.title;
+    var ul = document.createElement('ul');
+    for (var i = 0; i < ${links}; i++) {
+      var a = document.createElement('a');
+      a.href = '/page?n=' + i;
+      a.textContent = 'Link ' + i;
+      var li = document.createElement('li');
+      li.appendChild(a);
+      ul.appendChild(li);
+    }
+    document.body.appendChild(h1);
+    document.body.appendChild(ul);
+  }
+  ${fetchPath !== null ? `fetch(${scriptString(fetchPath)}).catch(function () {});` : ''}
+  if (${after} > 0) setTimeout(render, ${after}); else render();
+})();`;
+  const image = img !== null ? `<img src="${escapeHtml(img)}" alt="">` : '';
+  const body = `<!doctype html>\n<html><head><meta charset="utf-8"><title>Not rendered</title></head>\n<body>${image}<script>${script}</script></body></html>\n`;
+  send(res, 200, HTML, body);
 }
 
 async function fixtureRoute({ res, path, url }: Call): Promise<void> {
@@ -784,11 +866,13 @@ const CONTROL_ROUTES = new Map<string, Handler>([
   ['/__robots/agents', robotsAgentsRoute],
   ['/__robots/crawl-delay', robotsCrawlDelayRoute],
   ['/__version', versionRoute],
+  ['/__processes', processesRoute],
 ]);
 
 /** Counted routes by exact path. */
 const PAGE_ROUTES = new Map<string, Handler>([
   ['/page', pageRoute],
+  ['/script-page', scriptPageRoute],
   ['/echo-headers', echoHeadersRoute],
   ['/text', textRoute],
   ['/json', jsonRoute],
