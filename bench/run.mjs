@@ -84,6 +84,8 @@ const SCENARIOS = {
   },
 };
 const DEFAULT_SCENARIOS = ['small', 'hosts'];
+/** Benchmarks with a script of their own (`npm run bench -- compare`). */
+const OWN_SCRIPTS = ['compare', 'render'];
 const POLL_MS = 100;
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
 
@@ -571,19 +573,20 @@ async function main() {
   });
   if (values.help) {
     console.log(
-      `usage: npm run bench -- [${Object.keys(SCENARIOS).join('|')}|compare|all ...] [--runs N]`,
+      `usage: npm run bench -- [${[...Object.keys(SCENARIOS), ...OWN_SCRIPTS].join('|')}|all ...] [--runs N]`,
     );
     return 0;
   }
   const runs = Math.max(1, Math.min(20, Math.floor(Number(values.runs)) || 1));
-  // Change detection is two jobs over the same pages, not one job against the floor: its own
-  // script (bench/compare.mjs).
-  if (positionals.includes('compare')) {
-    const compare = join(ROOT, 'bench', 'compare.mjs');
-    const child = spawnSync(process.execPath, [compare, String(runs)], { stdio: 'inherit' });
-    if (child.status !== 0 || positionals.length === 1) return child.status ?? 1;
+  // Change detection and rendering are several jobs each, not one job against the floor: their
+  // own scripts (bench/compare.mjs, bench/render.mjs).
+  for (const own of OWN_SCRIPTS.filter((n) => positionals.includes(n))) {
+    const script = join(ROOT, 'bench', `${own}.mjs`);
+    const child = spawnSync(process.execPath, [script, String(runs)], { stdio: 'inherit' });
+    if (child.status !== 0) return child.status ?? 1;
   }
-  let names = positionals.filter((n) => n !== 'compare');
+  let names = positionals.filter((n) => !OWN_SCRIPTS.includes(n));
+  if (names.length === 0 && positionals.length > 0) return 0;
   if (names.length === 0) names = DEFAULT_SCENARIOS;
   if (names.includes('all')) names = Object.keys(SCENARIOS);
   for (const n of names) {

@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { openR2Sink } from '../src/bodies/r2-sink';
+import { rendererFor } from '../src/render/renderer-pool';
 import type { ShardAssignment } from '../src/shard/protocol';
 import { ShardRun } from '../src/shard/shard-run';
 
@@ -29,7 +30,9 @@ export class FetchShard extends DurableObject<Env> {
     const openSink = a.storeBodies
       ? (contentType: string | null) => openR2Sink(bodies, a.jobId, contentType)
       : undefined;
-    const run = new ShardRun(a, this.env.JOB_COORDINATOR.getByName(a.jobId), openSink);
+    const renderer = a.render ? rendererFor(this.env, a.jobId) : undefined;
+    const coordinator = this.env.JOB_COORDINATOR.getByName(a.jobId);
+    const run = new ShardRun(a, coordinator, openSink, renderer);
     this.#run = run;
     // The run outlives this call: a Durable Object keeps one I/O context for all its work.
     void run.run().catch((err: unknown) => console.error('shard run crashed', err));

@@ -199,6 +199,7 @@ export class JobCoordinator extends DurableObject<CoordinatorEnv> {
       transact: (fn) => this.ctx.storage.transactionSync(fn),
       abortRun: this.#shards.abort,
       wantAlarm: (at) => this.#wantAlarm(at),
+      renderers: this.env,
     });
     this.#job = job;
     const live = !record.terminal && !record.ending;

@@ -5,6 +5,7 @@ export { FetchShard } from '../durable-objects/fetch-shard';
 export { JobCoordinator } from '../durable-objects/job-coordinator';
 export { JobIndex } from '../durable-objects/job-index';
 export { KeyStore } from '../durable-objects/key-store';
+export { Renderer } from '../durable-objects/renderer';
 export { Scheduler } from '../durable-objects/scheduler';
 
 const app = buildApp();

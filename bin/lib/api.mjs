@@ -13,7 +13,8 @@
  * @typedef {{ url: string, finalUrl: string | null, ok: boolean, status: number | null,
  *   contentType: string | null, title: string | null, links: number, bytes: number,
  *   attempts: number, durationMs: number, fetchedAt: string | null,
- *   data: Record<string, string | null> | null, contentHash: string | null,
+ *   data: Record<string, string | null> | null, rendered: boolean, renderMs: number | null,
+ *   contentHash: string | null,
  *   notModified: boolean, changed: boolean | null,
  *   error: { kind: string, message: string } | null }} Result
  * @typedef {{ id: string, name: string, maxActiveJobs: number, maxConcurrency: number,

@@ -27,6 +27,12 @@ export const JOB_OPTIONS = /** @type {const} */ ({
   'store-bodies': { type: 'boolean' },
   'compare-with': { type: 'string' },
   notify: { type: 'string' },
+  render: { type: 'boolean' },
+  'render-auto': { type: 'boolean' },
+  'render-wait-until': { type: 'string' },
+  'render-wait-for': { type: 'string' },
+  'render-all-resources': { type: 'boolean' },
+  'render-concurrency': { type: 'string' },
 });
 
 /** The help of the job options (`submit` and `run`). */
@@ -52,6 +58,12 @@ export const JOB_HELP = `Job options (left out: the server's defaults):
   --store-bodies         keep each ok HTML body; read one with \`body ID HASH\`
   --compare-with ID      compare with an ended job: conditional requests, \`changed\` per Result
   --notify always|changes  changes: send the callback only when something changed
+  --render               render every page in a browser (its scripts run)
+  --render-auto          fetch, then render the pages that look built by their scripts
+  --render-wait-until E  load (default), domcontentloaded or networkidle0
+  --render-wait-for CSS  wait until the rendered page shows a match
+  --render-all-resources load images, media and fonts too (blocked by default)
+  --render-concurrency N browser tabs the job may have open at once
   --idempotency-key K    same key + same body returns the same job
 `;
 
@@ -62,7 +74,9 @@ export const JOB_HELP = `Job options (left out: the server's defaults):
  *   'per-host-delay-ms'?: string, mode?: string, 'max-bytes'?: string, robots?: boolean,
  *   select?: string[], callback?: string, 'max-failures'?: string, header?: string[],
  *   'user-agent'?: string, links?: boolean, meta?: boolean, 'store-bodies'?: boolean,
- *   'compare-with'?: string, notify?: string,
+ *   'compare-with'?: string, notify?: string, render?: boolean, 'render-auto'?: boolean,
+ *   'render-wait-until'?: string, 'render-wait-for'?: string,
+ *   'render-all-resources'?: boolean, 'render-concurrency'?: string,
  * }} JobFlags
  */
 
@@ -75,8 +89,12 @@ export const JOB_HELP = `Job options (left out: the server's defaults):
  *   extract?: { selectors?: Record<string, string>, links?: boolean, meta?: boolean },
  *   callbackUrl?: string, maxFailures?: number | string, headers?: Record<string, string>,
  *   userAgent?: string, store?: { bodies: boolean }, compareWith?: string,
- *   notify?: 'always' | 'changes',
+ *   notify?: 'always' | 'changes', render?: boolean | 'auto' | RenderObject,
+ *   renderConcurrency?: number,
  * }} JobBody
+ * @typedef {'load' | 'domcontentloaded' | 'networkidle0'} WaitUntil
+ * @typedef {{ mode: boolean | 'auto', waitUntil?: WaitUntil, waitForSelector?: string,
+ *   blockResources?: boolean }} RenderObject
  */
 
 /**
@@ -169,6 +187,50 @@ function extractOf(flags) {
   };
 }
 
+/** When a rendered page counts as loaded (`render.waitUntil`). */
+const WAIT_UNTIL = ['load', 'domcontentloaded', 'networkidle0'];
+
+/** The flag of each refinement of `render`. */
+const RENDER_FLAGS = /** @type {const} */ ({
+  waitUntil: 'render-wait-until',
+  waitForSelector: 'render-wait-for',
+  blockResources: 'render-all-resources',
+});
+
+/**
+ * The rendering asked for: `true` (`--render`), `"auto"` (`--render-auto`), an object when it is
+ * refined; undefined for none. A refinement without a mode is a usage error.
+ * @param {JobFlags} flags
+ * @returns {JobBody['render']}
+ */
+function renderOf(flags) {
+  if (flags.render && flags['render-auto']) {
+    throw new UsageError('--render and --render-auto: give one of them');
+  }
+  const mode = flags.render ? true : flags['render-auto'] ? 'auto' : undefined;
+  const waitUntil = flags['render-wait-until'];
+  if (waitUntil !== undefined && !WAIT_UNTIL.includes(waitUntil)) {
+    throw new UsageError(
+      `--render-wait-until: expected load, domcontentloaded or networkidle0, got "${waitUntil}"`,
+    );
+  }
+  const refined = Object.fromEntries(
+    [
+      ['waitUntil', waitUntil],
+      ['waitForSelector', flags['render-wait-for']],
+      ['blockResources', flags['render-all-resources'] ? false : undefined],
+    ].filter(([, v]) => v !== undefined),
+  );
+  const first = /** @type {keyof typeof RENDER_FLAGS | undefined} */ (Object.keys(refined)[0]);
+  if (mode === undefined) {
+    if (first !== undefined) {
+      throw new UsageError(`--${RENDER_FLAGS[first]}: needs --render or --render-auto`);
+    }
+    return undefined;
+  }
+  return first === undefined ? mode : { mode, ...refined };
+}
+
 /**
  * The job body for `urls` under the given flags; options left out are left to server defaults.
  * @param {JobFlags} flags
@@ -205,6 +267,8 @@ export function jobBody(flags, urls) {
     store: flags['store-bodies'] ? { bodies: true } : undefined,
     compareWith: flags['compare-with'],
     notify,
+    render: renderOf(flags),
+    renderConcurrency: intOption('render-concurrency', flags['render-concurrency']),
   };
   for (const key of /** @type {(keyof JobBody)[]} */ (Object.keys(body))) {
     if (body[key] === undefined) delete body[key];

@@ -1,6 +1,6 @@
 // The worker as the embedded runtime runs it: bundled the way `wrangler dev` bundles it (esbuild,
-// ESM, `cloudflare:*` external, conditions workerd/worker/browser, Text module rules), plus what
-// the runtime needs from wrangler.toml (compatibility date, vars, Durable Object classes and
+// ESM, `cloudflare:*` and `node:*` external, conditions workerd/worker/browser, Text module
+// rules), plus what the runtime needs from wrangler.toml (compatibility date, vars, Durable Object classes and
 // their storage, R2 buckets). Both are cached under node_modules/.cache/scrape-fanout, keyed by a hash of
 // every input, so a start with unchanged sources loads neither esbuild nor wrangler.
 import { createHash } from 'node:crypto';
@@ -215,7 +215,9 @@ async function bundle(root, entry, globs) {
       target: 'es2024',
       supported: { 'import-source': true, using: true },
       conditions: ['workerd', 'worker', 'browser'],
-      external: ['cloudflare:*'],
+      // As wrangler bundles: the runtime's own modules stay imports (workerd serves `node:buffer`,
+      // which @cloudflare/puppeteer imports).
+      external: ['cloudflare:*', 'node:*'],
       keepNames: true,
       sourcemap: false,
       logLevel: 'silent',

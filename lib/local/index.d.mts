@@ -16,6 +16,18 @@ export interface JobSpec {
   /** CSS selectors for `data`; `links`: the link URLs (`linkUrls`); `meta`: page metadata. */
   extract?: { selectors?: Record<string, string>; links?: boolean; meta?: boolean };
   callbackUrl?: string;
+  /** Pages rendered in a browser: every one (`true`), or those that look script-built (`"auto"`). */
+  render?:
+    | boolean
+    | 'auto'
+    | {
+        mode: boolean | 'auto';
+        waitUntil?: 'load' | 'domcontentloaded' | 'networkidle0';
+        waitForSelector?: string;
+        blockResources?: boolean;
+      };
+  /** Browser tabs the job may have open at once (default 2). */
+  renderConcurrency?: number;
 }
 
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out';
@@ -75,6 +87,10 @@ export interface Result {
     ogTitle: string | null;
     lang: string | null;
   } | null;
+  /** The page was rendered in a browser (`render`). */
+  rendered: boolean;
+  /** How long the render took; null when not rendered. */
+  renderMs: number | null;
   etag: string | null;
   lastModified: string | null;
   /** `sha256:<hex>` of the decoded body; null when it was not read in full. */

@@ -20,6 +20,8 @@ interface EndingDeps {
   chunkRows: number;
   /** Called once the job is terminal. */
   onTerminal: () => void;
+  /** Stops the job's renders (never rejects); absent: the job has no renderer to tell. */
+  endRenders?: () => Promise<void>;
 }
 
 /**
@@ -57,7 +59,7 @@ export class JobEnding {
     return this.#run;
   }
 
-  /** Persists the ending and stops every run; returns the runs' abort calls. */
+  /** Persists the ending and stops every run and render; returns their calls. */
   #begin(ending: Ending): Array<Promise<void>> {
     const { record, book } = this.#d;
     this.#d.transact(() => {
@@ -65,7 +67,9 @@ export class JobEnding {
       record.clearRuns();
     });
     this.#after = -1;
-    return book.dropAll().map((r) => this.#d.abortRun(r.idx, r.runId));
+    const stops = book.dropAll().map((r) => this.#d.abortRun(r.idx, r.runId));
+    if (this.#d.endRenders) stops.push(this.#d.endRenders());
+    return stops;
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { CreateOutcome, JobView, NewJob } from '../jobs/types';
 import type { Sql } from '../lib/sql';
+import { type RendererEnv, rendererFor } from '../render/renderer-pool';
 import type { WorkOutcome } from '../shard/protocol';
 import { planShards } from '../shard/protocol';
 import { CALLBACK_DUE, callbackWanted } from './callback';
@@ -43,6 +44,8 @@ interface JobHost {
   transact: (fn: () => void) => void;
   abortRun: (idx: number, runId: string) => Promise<void>;
   wantAlarm: (at: number) => void;
+  /** Where the job's pages are rendered (the environment); absent: no renderer is told. */
+  renderers?: RendererEnv;
 }
 
 /** Stores a new job: its URLs (duplicates dropped), hosts, shard runs table and row. */
@@ -127,6 +130,7 @@ export class Job {
       tickMs: host.tickMs,
       chunkRows: host.chunkRows,
       onTerminal: () => this.#afterTerminal(),
+      endRenders: () => this.endRenders(),
     });
   }
 
@@ -238,6 +242,23 @@ export class Job {
     return true;
   }
 
+  /**
+   * Tells the job's renderer that the job ended: its renders stop and their tabs close (the
+   * browser too, when no other job has a tab open). Nothing for a job that renders no page. A
+   * failure is logged, never thrown: the ending goes on without it (the renderer's idle close
+   * is the safety net).
+   */
+  async endRenders(): Promise<void> {
+    const renderers = this.#host.renderers;
+    if (!renderers || !this.spec.render) return;
+    const jobId = this.record.row.job_id;
+    try {
+      await rendererFor(renderers, jobId).endJob(jobId);
+    } catch (err) {
+      console.error('ending the renders of the job failed', err);
+    }
+  }
+
   /** Resolves when the job is terminal or after `ms`, whichever comes first. */
   async untilEnd(ms: number): Promise<void> {
     if (this.record.terminal) return;
@@ -262,6 +283,9 @@ export class Job {
   #afterTerminal(): void {
     this.book.answerParked();
     for (const w of [...this.#waiters]) w();
+    // Its browser tabs close now. An ending job told its renderer when it began; this second
+    // word stops a page a shard sent in between.
+    void this.endRenders();
     // The alarm then reports the end to the job index, delivers the callback and, after the
     // retention time, deletes the job (aftercare.ts).
     this.record.setIndexState('pending');

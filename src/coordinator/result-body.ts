@@ -1,8 +1,10 @@
 import type { PageOutcome } from '../fetch/fetch-page';
 import type { ErrorKind, Result } from '../jobs/types';
 
-/** The change-detection fields of a Result without a body. */
+/** The render and change-detection fields of a Result without a body. */
 const NOTHING_TO_COMPARE = {
+  rendered: false,
+  renderMs: null,
   etag: null,
   lastModified: null,
   contentHash: null,
@@ -28,6 +30,8 @@ export function resultFromOutcome(url: string, attempts: number, o: PageOutcome)
       data: o.data,
       linkUrls: o.linkUrls,
       meta: o.meta,
+      rendered: o.rendered,
+      renderMs: o.renderMs,
       etag: o.etag,
       lastModified: o.lastModified,
       contentHash: o.contentHash,

@@ -1,4 +1,5 @@
 import type { FetchShard } from '../../durable-objects/fetch-shard';
+import { DEFAULT_RENDER_CONCURRENCY } from '../jobs/schema';
 import { randomToken } from '../lib/ids';
 import type { ShardAssignment } from '../shard/protocol';
 import type { Job } from './job';
@@ -66,6 +67,12 @@ export async function startRuns(
       userAgent: spec.userAgent ?? settings.userAgent,
       headers: spec.headers ?? {},
       storeBodies: spec.store?.bodies === true,
+      ...(spec.render
+        ? {
+            render: spec.render,
+            renderConcurrency: spec.renderConcurrency ?? DEFAULT_RENDER_CONCURRENCY,
+          }
+        : {}),
       heartbeatMs: Math.floor(job.book.leaseMs / 4),
       items: book.handOut(idx, book.allowance(idx, first), now),
       holds: hosts.holds(now),

@@ -322,8 +322,8 @@ export class UrlStore {
          'url', url, 'finalUrl', NULL, 'ok', json('false'), 'status', NULL,
          'contentType', NULL, 'title', NULL, 'links', 0, 'bytes', 0, 'attempts', attempts,
          'durationMs', 0, 'fetchedAt', NULL, 'data', NULL, 'linkUrls', NULL, 'meta', NULL,
-         'etag', NULL, 'lastModified', NULL, 'contentHash', NULL, 'notModified', json('false'),
-         'changed', NULL, 'error', json_object('kind', ?1, 'message', ?2))
+         'rendered', json('false'), 'renderMs', NULL, 'etag', NULL, 'lastModified', NULL,
+         'contentHash', NULL, 'notModified', json('false'), 'changed', NULL, 'error', json_object('kind', ?1, 'message', ?2))
        FROM urls WHERE idx > ?3 AND idx <= ?4 AND state != ${DONE} ORDER BY idx`,
       kind,
       message,

@@ -1,5 +1,6 @@
 import { decodeHTML, decodeHTMLAttribute } from 'entities';
 import type { PageMeta } from '../jobs/types';
+import { type ScriptBuilt, ScriptSignals } from '../render/signals';
 
 /** Longest text kept for one selector field, in UTF-16 code units. */
 const MAX_FIELD_CHARS = 2_000;
@@ -36,6 +37,8 @@ export interface Extracted {
   data: Record<string, string | null> | null;
   linkUrls?: string[];
   meta?: PageMeta;
+  /** Why the page looks built by its scripts, or null (see ScriptSignals); when asked only. */
+  scriptBuilt?: ScriptBuilt;
 }
 
 /** What an extraction gathers beyond title, link count and fields, and the page's URL. */
@@ -44,6 +47,8 @@ export interface ExtractExtras {
   url: string;
   links: boolean;
   meta: boolean;
+  /** Judge whether the page looks script-built (`render: "auto"`); false when absent. */
+  signals?: boolean;
 }
 
 /** `text` trimmed to at most `max` code units, never cutting a surrogate pair. */
@@ -326,6 +331,8 @@ export function createExtractor(
       },
     });
   if (more !== null) rewriter = more.on(rewriter);
+  const signals = extras?.signals === true ? new ScriptSignals() : null;
+  if (signals !== null) rewriter = signals.on(rewriter);
   for (const { sel, match } of fields) {
     rewriter = rewriter.on(sel, {
       element: (el) => match.element(el),
@@ -348,6 +355,7 @@ export function createExtractor(
               ]),
             ),
       ...more?.result(),
+      ...(signals === null ? {} : { scriptBuilt: signals.result() }),
     }),
   };
 }

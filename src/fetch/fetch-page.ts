@@ -1,4 +1,5 @@
 import type { ErrorKind, PageMeta } from '../jobs/types';
+import type { ScriptBuilt } from '../render/signals';
 import { cancelQuietly, sinkStep, storeError } from './body-io';
 import type { BodySink, OpenBodySink } from './body-sink';
 import { createExtractor } from './extract';
@@ -10,7 +11,7 @@ import {
   startProgress,
   success,
 } from './page-outcome';
-import { readBody } from './read-body';
+import { type BodyRequest, readBody } from './read-body';
 import { REDIRECT_STATUSES } from './redirect';
 import { userAgent } from './user-agent';
 
@@ -55,6 +56,11 @@ export interface PageRequest {
   links?: boolean;
   /** Collect the page's metadata (`meta`); false when absent. */
   meta?: boolean;
+  /**
+   * Judge whether the page looks built by its scripts (`render: "auto"`): the ok outcome of an
+   * HTML body then carries `scriptBuilt`. False when absent.
+   */
+  signals?: boolean;
   /** Job-level abort (cancel, deadline): abort -> kind 'cancelled' (the caller may relabel). */
   signal?: AbortSignal;
   /** SSRF guard applied to the first URL and every redirect target -> kind blocked_target. */
@@ -105,6 +111,15 @@ export type PageOutcome =
       contentHash: string | null;
       /** A 304 to a conditional request: no body, nothing parsed. */
       notModified: boolean;
+      /** The page was rendered in a browser: what was extracted comes from its DOM. */
+      rendered: boolean;
+      /** The render's time; null when not rendered. */
+      renderMs: number | null;
+      /**
+       * With `signals`, for an HTML body parsed: why it looks script-built, or null. For the
+       * shard only: not a Result field.
+       */
+      scriptBuilt?: ScriptBuilt;
       durationMs: number;
       fetchedAt: string;
     }
@@ -250,6 +265,24 @@ async function finalResponse(
   }
 }
 
+/**
+ * What builds the extractor of a page at `url` as `req` asks: the one extraction of fetched
+ * and rendered pages alike. Called only where a rewriter is needed: most small pages are read
+ * by scanHtml alone.
+ */
+export function pageExtractor(
+  req: BodyRequest,
+  url: string,
+): () => ReturnType<typeof createExtractor> {
+  const extras = {
+    url,
+    links: req.links === true,
+    meta: req.meta === true,
+    signals: req.signals === true,
+  };
+  return () => createExtractor(req.selectors, extras);
+}
+
 /** The sink `open` gives for a body of `contentType`; a throw is a failure to store it. */
 function openSink(open: OpenBodySink, contentType: string | null, res: Response): BodySink | null {
   try {
@@ -264,11 +297,11 @@ function openSink(open: OpenBodySink, contentType: string | null, res: Response)
  * What `read` resolves to, the body it reads going to `sink` as well: closed with the body's
  * hash once it was read whole and parsed, else aborted (exactly one of the two, once).
  */
-async function readIntoSink<T>(
+export async function readIntoSink<T>(
   sink: BodySink,
   read: () => Promise<T>,
   signal: AbortSignal,
-  progress: Progress,
+  progress: Pick<Progress, 'hash'>,
 ): Promise<T> {
   let value: T;
   try {
@@ -299,9 +332,7 @@ async function readFinal(
   const declared = readableLength(res, req, progress);
   if (typeof declared !== 'number') return declared;
   const html = isHtmlContentType(progress.contentType);
-  // Built only where a rewriter is needed: most small pages are read by scanHtml alone.
-  const extras = { url: url.href, links: req.links === true, meta: req.meta === true };
-  const makeExtractor = html ? () => createExtractor(req.selectors, extras) : null;
+  const makeExtractor = html ? pageExtractor(req, url.href) : null;
   const length = Number.isSafeInteger(declared) && declared >= 0 ? declared : null;
   const sink =
     html && req.openSink !== undefined ? openSink(req.openSink, progress.contentType, res) : null;

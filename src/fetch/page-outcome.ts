@@ -5,6 +5,7 @@ import type { Extracted } from './extract';
 import type { PageOutcome, PageRequest } from './fetch-page';
 
 export type Failure = Extract<PageOutcome, { ok: false }>;
+type Ok = Extract<PageOutcome, { ok: true }>;
 
 /** How far one fetch got: what its outcome reports, whatever ends it. */
 export interface Progress {
@@ -84,6 +85,30 @@ export function failureFromError(
 }
 
 /**
+ * An ok outcome's parsed fields, from what was extracted (null: not parsed): what was asked
+ * for and not parsed comes out empty or null.
+ */
+export function extractedFields(
+  extracted: Extracted | null,
+  req: Pick<PageRequest, 'selectors' | 'links' | 'meta'>,
+): Pick<Ok, 'title' | 'links' | 'data' | 'linkUrls' | 'meta' | 'scriptBuilt'> {
+  const names = Object.keys(req.selectors);
+  return {
+    title: extracted?.title ?? null,
+    links: extracted?.links ?? 0,
+    data:
+      extracted?.data ??
+      (names.length === 0 ? null : Object.fromEntries(names.map((n) => [n, null]))),
+    linkUrls: req.links === true ? (extracted?.linkUrls ?? []) : null,
+    meta:
+      req.meta === true
+        ? (extracted?.meta ?? { description: null, canonical: null, ogTitle: null, lang: null })
+        : null,
+    ...(extracted?.scriptBuilt === undefined ? {} : { scriptBuilt: extracted.scriptBuilt }),
+  };
+}
+
+/**
  * The successful outcome; what was asked for and not parsed comes out empty or null. A
  * `notModified` outcome (a 304 to a conditional request) has no body: nothing parsed, no hash.
  */
@@ -95,27 +120,19 @@ export function success(
   p: Progress,
   notModified = false,
 ): PageOutcome {
-  const names = Object.keys(req.selectors);
   return {
     ok: true,
     finalUrl,
     status: res.status,
     contentType: p.contentType,
-    title: extracted?.title ?? null,
-    links: extracted?.links ?? 0,
+    ...extractedFields(extracted, req),
     bytes: p.bytes,
-    data:
-      extracted?.data ??
-      (names.length === 0 ? null : Object.fromEntries(names.map((n) => [n, null]))),
-    linkUrls: req.links === true ? (extracted?.linkUrls ?? []) : null,
-    meta:
-      req.meta === true
-        ? (extracted?.meta ?? { description: null, canonical: null, ogTitle: null, lang: null })
-        : null,
     etag: res.headers.get('etag'),
     lastModified: res.headers.get('last-modified'),
     contentHash: p.hash === null ? null : `sha256:${p.hash}`,
     notModified,
+    rendered: false,
+    renderMs: null,
     durationMs: Date.now() - p.started,
     fetchedAt: p.fetchedAt,
   };

@@ -25,6 +25,12 @@ const UTF8 = new TextDecoder();
 
 type Extractor = ReturnType<typeof createExtractor>;
 
+/** What reading a body takes from its page's request. */
+export type BodyRequest = Pick<
+  PageRequest,
+  'maxBytes' | 'selectors' | 'links' | 'meta' | 'signals' | 'onBodyRead'
+>;
+
 /**
  * The bytes read so far, what a failure reports; and, once the body was read whole, the
  * lowercase hex SHA-256 of its bytes as received (after content decoding).
@@ -82,8 +88,13 @@ async function drain(transformed: Response, signal: AbortSignal, buffered: boole
 }
 
 /** Whether `req` asks for the default extraction only (title, link count): scanHtml's part. */
-function defaultExtraction(req: PageRequest): boolean {
-  return Object.keys(req.selectors).length === 0 && req.links !== true && req.meta !== true;
+function defaultExtraction(req: BodyRequest): boolean {
+  return (
+    Object.keys(req.selectors).length === 0 &&
+    req.links !== true &&
+    req.meta !== true &&
+    req.signals !== true
+  );
 }
 
 /**
@@ -95,7 +106,7 @@ function defaultExtraction(req: PageRequest): boolean {
  */
 async function readSmallHtml(
   res: Response,
-  req: PageRequest,
+  req: BodyRequest,
   headerCharset: string | null,
   makeExtractor: () => Extractor,
   signal: AbortSignal,
@@ -119,7 +130,7 @@ async function readSmallHtml(
 /** Extracts from a small HTML body read whole (see readSmallHtml). */
 async function parseSmallHtml(
   buf: Uint8Array,
-  req: PageRequest,
+  req: BodyRequest,
   headerCharset: string | null,
   makeExtractor: () => Extractor,
 ): Promise<Extracted> {
@@ -297,7 +308,7 @@ async function readSniffingCharset(
 export function readBody(
   res: Response,
   declared: number | null,
-  req: PageRequest,
+  req: BodyRequest,
   signal: AbortSignal,
   makeExtractor: (() => Extractor) | null,
   progress: ByteCount,

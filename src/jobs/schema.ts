@@ -3,6 +3,7 @@ import { validateSelector } from '../fetch/extract';
 import { isJobId } from '../lib/ids';
 import { parseTarget } from '../lib/normalize-url';
 import { isPrivateHost } from '../lib/ssrf';
+import type { RenderSpec } from '../render/protocol';
 import type { JobSpec } from './types';
 
 export const LIMITS = {
@@ -12,7 +13,11 @@ export const LIMITS = {
   maxAttempts: 10,
   maxSelectors: 20,
   maxMaxBytes: 50_000_000,
+  maxRenderConcurrency: 10,
 } as const;
+
+/** Browser tabs of a rendering job that does not say (`renderConcurrency`). */
+export const DEFAULT_RENDER_CONCURRENCY = 2;
 
 /** MAX_URLS_PER_JOB when the environment does not set it. */
 const DEFAULT_MAX_URLS = 100_000;
@@ -78,6 +83,37 @@ const headersSchema = z
     });
   });
 
+/** When to render: `true` every page, `"auto"` pages a static fetch finds script-built. */
+export const renderMode = z.union([z.boolean(), z.literal('auto')]);
+
+/** `render` as an object: a mode, and how a rendered page is loaded. */
+export const renderObject = z.strictObject({
+  mode: renderMode,
+  waitUntil: z.enum(['load', 'domcontentloaded', 'networkidle0']).default('load'),
+  waitForSelector: z
+    .string()
+    .min(1)
+    .max(500)
+    .refine((s) => s.trim() !== '', { message: 'empty selector' })
+    .optional(),
+  blockResources: z.boolean().default(true),
+});
+
+const renderSchema = z.union([renderMode, renderObject]);
+
+/** A job's `render` as given, as the spec holds it: null when pages are only fetched. */
+export function renderSpec(given: z.output<typeof renderSchema>): RenderSpec | null {
+  const refined = typeof given === 'object' ? given : null;
+  const mode = refined?.mode ?? given;
+  if (mode === false) return null;
+  return {
+    mode: mode === 'auto' ? 'auto' : 'always',
+    waitUntil: refined?.waitUntil ?? 'load',
+    waitForSelector: refined?.waitForSelector ?? null,
+    blockResources: refined?.blockResources ?? true,
+  };
+}
+
 const httpUrl = z.string().refine((u) => parseTarget(u).ok, { message: 'not an http(s) URL' });
 
 /** The body of POST /v1/jobs, minus `urls` (validated separately: it can hold 100,000 items). */
@@ -124,6 +160,8 @@ export const jobOptionsSchema = z.strictObject({
   compareWith: z.string().refine(isJobId, { message: 'not a job id' }).optional(),
   notify: z.enum(['always', 'changes']).default('always'),
   store: z.strictObject({ bodies: z.boolean().default(false) }).optional(),
+  render: renderSchema.default(false),
+  renderConcurrency: int(1, LIMITS.maxRenderConcurrency).default(DEFAULT_RENDER_CONCURRENCY),
 });
 
 export interface Issue {
@@ -272,6 +310,8 @@ export function parseJob(body: unknown, limits: JobLimits): ParsedJob {
     compareWith: opts.compareWith ?? null,
     notify: opts.notify,
     store: { bodies: opts.store?.bodies ?? false },
+    render: renderSpec(opts.render),
+    renderConcurrency: opts.renderConcurrency,
   };
   if (spec.mode === 'failFast' && spec.maxFailures !== null) {
     return fail(

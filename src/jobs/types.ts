@@ -1,3 +1,5 @@
+import type { RenderSpec } from '../render/protocol';
+
 /** The kinds of failure a Result can carry (docs/api.md, "Error kinds"). */
 export const ERROR_KINDS = [
   'timeout',
@@ -63,6 +65,10 @@ export interface JobSpec {
   notify?: 'always' | 'changes';
   /** `bodies`: ok HTML bodies are kept in R2 (src/bodies/); absent in older jobs: false. */
   store?: { bodies: boolean };
+  /** Pages rendered in a browser, always or when script-built; null or absent: only fetched. */
+  render?: RenderSpec | null;
+  /** Browser tabs the job may have open at once (2 when absent). */
+  renderConcurrency?: number;
 }
 
 /** A page's metadata (`extract.meta`): each field null when the page has none. */
@@ -96,6 +102,10 @@ export interface Result {
   linkUrls: string[] | null;
   /** The page's metadata when `extract.meta`, else null. */
   meta: PageMeta | null;
+  /** The page was rendered in a browser (`render`): its fields come from the rendered DOM. */
+  rendered: boolean;
+  /** The render's time (navigation, waiting, taking the HTML); null when not rendered. */
+  renderMs: number | null;
   /** The final response's ETag and Last-Modified headers, or null. */
   etag: string | null;
   lastModified: string | null;

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { deadlinePatchSchema, jobOptionsSchema, LIMITS } from '../jobs/schema';
+import {
+  deadlinePatchSchema,
+  jobOptionsSchema,
+  LIMITS,
+  renderMode,
+  renderObject,
+} from '../jobs/schema';
 import { keySchema } from '../keys/schema';
 import { MAX_URL_LENGTH } from '../lib/normalize-url';
 import { shape as scheduleSchema } from '../schedules/schema';
@@ -45,7 +51,29 @@ export const JOB_FIELDS: Record<keyof z.input<typeof jobOptionsSchema>, string> 
   store:
     '`bodies`: keep each ok HTML body (decoded) in R2, read back with ' +
     '`GET /v1/jobs/{id}/bodies/{contentHash hex}`; deleted with the job',
+  render:
+    '`false` (default): pages are fetched; `true`: every page is rendered in a browser; ' +
+    '`"auto"`: fetched, then rendered when it looks built by its scripts. An object refines ' +
+    'it: `mode` (one of those), `waitUntil` (`load`, `domcontentloaded`, `networkidle0`), ' +
+    '`waitForSelector`, `blockResources` (images, media and fonts not loaded; default true)',
+  renderConcurrency: 'browser tabs the job may have open at once (with `render`)',
 };
+
+/** `render` as an object, each field described. */
+const renderRequest = renderObject.extend({
+  mode: renderMode.meta({ description: '`true`, `false` or `"auto"`, as `render` itself' }),
+  waitUntil: renderObject.shape.waitUntil.meta({
+    description:
+      'when the navigation counts as loaded: its load event, DOMContentLoaded, or no network ' +
+      'connection for 500 ms',
+  }),
+  waitForSelector: renderObject.shape.waitForSelector.meta({
+    description: 'a CSS selector the page must show before its HTML is taken',
+  }),
+  blockResources: renderObject.shape.blockResources.meta({
+    description: 'images, media and fonts are not loaded',
+  }),
+});
 
 /** The body of POST /v1/jobs for a deployment that takes at most `maxUrls` URLs per job. */
 export function jobRequest(maxUrls: number) {
@@ -62,6 +90,7 @@ export function jobRequest(maxUrls: number) {
       })
       .optional(),
     callbackUrl: targetUrl.optional(),
+    render: z.union([renderMode, renderRequest]).default(false),
   });
 }
 

@@ -109,6 +109,16 @@ export const result = exact<Result>()(
           'with `extract.meta`: `<meta name=description>`, `<link rel=canonical>` (absolute), ' +
           '`<meta property=og:title>`, `<html lang>`, each null when absent; null when not asked',
       }),
+    rendered: z.boolean().meta({
+      description:
+        'the page was rendered in a browser (`render`): every field above comes from the ' +
+        'rendered DOM',
+    }),
+    renderMs: z
+      .number()
+      .min(0)
+      .nullable()
+      .meta({ description: 'how long the render took; null when not rendered' }),
     etag: z.string().nullable().meta({ description: "the final response's ETag header" }),
     lastModified: z
       .string()

@@ -1,5 +1,6 @@
 import type { PageOutcome } from '../fetch/fetch-page';
 import type { RobotsRules } from '../lib/robots';
+import type { RenderSpec } from '../render/protocol';
 
 /**
  * The production limit of outgoing connections waiting for headers per invocation. A Durable
@@ -32,6 +33,10 @@ export interface ShardAssignment {
   headers?: Record<string, string>;
   /** The job's `store.bodies`: ok HTML bodies go to R2 (src/bodies/); false when absent. */
   storeBodies?: boolean;
+  /** The job's `render`: pages go to its renderer, always or when script-built; absent: off. */
+  render?: RenderSpec;
+  /** Browser tabs the job may have open at once (its `renderConcurrency`). */
+  renderConcurrency?: number;
   /** The shard calls in at least this often while busy, which renews its lease. */
   heartbeatMs: number;
   /** The run's first URLs, handed out to it with its start. */

@@ -1,8 +1,11 @@
 import type { OpenBodySink } from '../fetch/body-sink';
-import { fetchPage, type PageOutcome, pageHeaders } from '../fetch/fetch-page';
+import { fetchPage, type PageOutcome, type PageRequest, pageHeaders } from '../fetch/fetch-page';
 import { fetchRobots } from '../fetch/robots-fetch';
+import { userAgent } from '../fetch/user-agent';
+import { DEFAULT_RENDER_CONCURRENCY } from '../jobs/schema';
 import { parseRetryAfter } from '../lib/backoff';
 import { blockedTarget } from '../lib/ssrf';
+import type { RenderRequest, RenderSpec } from '../render/protocol';
 import {
   type ExchangeReply,
   type ExchangeRequest,
@@ -11,6 +14,7 @@ import {
   type WorkItem,
   type WorkOutcome,
 } from './protocol';
+import { type RenderPort, renderedPage } from './render-item';
 import { takeReport } from './report-batch';
 
 /**
@@ -46,6 +50,8 @@ export class ShardRun {
   readonly #headers: Readonly<Record<string, string>>;
   /** Where ok HTML bodies are stored (`storeBodies`); none: bodies are only parsed. */
   readonly #openSink: OpenBodySink | undefined;
+  /** The job's renderer (`render`); none: pages are only fetched. */
+  readonly #renderer: RenderPort | undefined;
   #queue: WorkItem[] = [];
   /** Connections in use: a fetch holds one until its body is in (see fetchPage's onBodyRead). */
   #inflight = 0;
@@ -70,9 +76,15 @@ export class ShardRun {
   #holds = new Map<string, number>();
   #finished = false;
 
-  constructor(a: ShardAssignment, port: CoordinatorPort, openSink?: OpenBodySink) {
+  constructor(
+    a: ShardAssignment,
+    port: CoordinatorPort,
+    openSink?: OpenBodySink,
+    renderer?: RenderPort,
+  ) {
     this.#a = a;
     this.#openSink = openSink;
+    this.#renderer = renderer;
     this.#blocked = a.allowPrivate ? undefined : blockedTarget;
     this.#headers = pageHeaders(a.userAgent, a.headers);
     this.#port = port;
@@ -245,22 +257,7 @@ export class ShardRun {
         const rules = await fetchRobots(item.url, a.timeoutMs, signal, this.#blocked, agent);
         this.#outbox.push({ type: 'robots', hostId: item.hostId, rules });
       } else {
-        const outcome = await fetchPage({
-          url: item.url,
-          timeoutMs: a.timeoutMs,
-          maxBytes: a.maxBytes,
-          selectors: a.selectors,
-          links: a.links,
-          meta: a.meta,
-          signal: this.#abort.signal,
-          isBlocked: this.#blocked,
-          headers: this.#headers,
-          onBodyRead: release,
-          openSink: this.#openSink,
-          // Absent validators stay undefined: fetchPage sends only the ones given.
-          ifNoneMatch: item.etag,
-          ifModifiedSince: item.lastModified,
-        });
+        const outcome = await this.#page(item, release);
         if (!outcome.ok && outcome.retryAfter !== null) {
           const ms = parseRetryAfter(outcome.retryAfter, Date.now());
           if (ms !== null && ms > 0) this.#holds.set(item.host, Date.now() + ms);
@@ -281,6 +278,46 @@ export class ShardRun {
       this.#active--;
       this.#signal();
     }
+  }
+
+  /** The outcome of a page item: fetched, or as the job's `render` says. */
+  #page(item: Extract<WorkItem, { type: 'page' }>, release: () => void): Promise<PageOutcome> {
+    const a = this.#a;
+    const req: PageRequest = {
+      url: item.url,
+      timeoutMs: a.timeoutMs,
+      maxBytes: a.maxBytes,
+      selectors: a.selectors,
+      links: a.links,
+      meta: a.meta,
+      signal: this.#abort.signal,
+      isBlocked: this.#blocked,
+      headers: this.#headers,
+      openSink: this.#openSink,
+      // Absent validators stay undefined: fetchPage sends only the ones given.
+      ifNoneMatch: item.etag,
+      ifModifiedSince: item.lastModified,
+    };
+    const render = a.render;
+    if (render === undefined) return fetchPage({ ...req, onBodyRead: release });
+    // A page to be rendered holds its connection until it is done: the render is a request
+    // of the run's as well, so a shard has at most `slots` fetches and renders at once.
+    return renderedPage(req, this.#renderRequest(item.url, render), this.#renderer);
+  }
+
+  #renderRequest(url: string, render: RenderSpec): RenderRequest {
+    const a = this.#a;
+    return {
+      jobId: a.jobId,
+      url,
+      timeoutMs: a.timeoutMs,
+      maxBytes: a.maxBytes,
+      render,
+      tabs: a.renderConcurrency ?? DEFAULT_RENDER_CONCURRENCY,
+      allowPrivate: a.allowPrivate,
+      userAgent: this.#headers['user-agent'] ?? userAgent(),
+      headers: a.headers ?? {},
+    };
   }
 
   /**

@@ -34,6 +34,8 @@ function result(url: string, over: Partial<Result> = {}): Result {
     data: { h: `h1 of ${url}` },
     linkUrls: [`${url}/next`],
     meta: null,
+    rendered: false,
+    renderMs: null,
     etag: null,
     lastModified: null,
     contentHash: null,

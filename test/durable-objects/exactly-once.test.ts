@@ -35,6 +35,8 @@ function okPage(title: string): PageOutcome {
     data: {},
     linkUrls: null,
     meta: null,
+    rendered: false,
+    renderMs: null,
     etag: null,
     lastModified: null,
     contentHash: null,

@@ -148,3 +148,66 @@ describe('--compare-with and --notify', () => {
     });
   });
 });
+
+describe('--render and its refinements', () => {
+  const body = (/** @type {string[]} */ args) => jobBody(flags(args), URLS);
+
+  it('--render renders every page, --render-auto the script-built ones; left out, none is sent', () => {
+    assert.deepEqual(body(['--render']), { urls: URLS, render: true });
+    assert.deepEqual(body(['--render-auto']), { urls: URLS, render: 'auto' });
+    const plain = body([]);
+    assert.equal('render' in plain || 'renderConcurrency' in plain, false);
+  });
+
+  it('refines the mode into an object with only the refinements given', () => {
+    assert.deepEqual(
+      body([
+        '--render-auto',
+        '--render-wait-until=networkidle0',
+        '--render-wait-for',
+        '#app h1',
+        '--render-all-resources',
+      ]),
+      {
+        urls: URLS,
+        render: {
+          mode: 'auto',
+          waitUntil: 'networkidle0',
+          waitForSelector: '#app h1',
+          blockResources: false,
+        },
+      },
+    );
+    assert.deepEqual(body(['--render', '--render-wait-for=main']), {
+      urls: URLS,
+      render: { mode: true, waitForSelector: 'main' },
+    });
+  });
+
+  it('--render-concurrency becomes renderConcurrency', () => {
+    assert.deepEqual(body(['--render', '--render-concurrency', '4']), {
+      urls: URLS,
+      render: true,
+      renderConcurrency: 4,
+    });
+    assert.throws(
+      () => body(['--render-concurrency=two']),
+      /--render-concurrency: expected an integer/,
+    );
+  });
+
+  it('refuses both modes, a refinement without one, and an unknown wait', () => {
+    assert.throws(() => body(['--render', '--render-auto']), {
+      message: '--render and --render-auto: give one of them',
+    });
+    assert.throws(() => body(['--render-wait-for=main']), {
+      message: '--render-wait-for: needs --render or --render-auto',
+    });
+    assert.throws(() => body(['--render-all-resources']), {
+      message: '--render-all-resources: needs --render or --render-auto',
+    });
+    assert.throws(() => body(['--render', '--render-wait-until=idle']), {
+      message: '--render-wait-until: expected load, domcontentloaded or networkidle0, got "idle"',
+    });
+  });
+});

@@ -9,8 +9,13 @@
  * `/script-page?title=T&links=N` is a page only a browser sees whole: its HTML has the title
  * "Not rendered" and no links; its inline script sets `document.title` to T and appends N links
  * (as `/page?title=T&links=N` has them in its HTML), after `&after=MS` ms if given. `&fetch=PATH`
- * makes the script also `fetch(PATH)` and `&img=PATH` adds `<img src=PATH>`: both same-origin
- * subresources a renderer can let through or block, counted in `/__stats` like any page.
+ * makes the script also `fetch(PATH)` and `&img=PATH` adds `<img src=PATH>`: subresources a
+ * renderer can let through or block, counted in `/__stats` like any page (PATH may name another
+ * of the origin's hosts). `&ws=URL` makes the script open a WebSocket to URL (the origin counts
+ * the handshake as a request to its path), `&sw=PATH` register PATH as a service worker (the
+ * one of `/sw.js?fetch=URL&fetch=URL2` fetches each URL when it installs), `&alert=TEXT` open
+ * an alert dialog before it renders, `&open=URL` open URL in a popup, and `&go=URL` navigate to
+ * URL once it has rendered.
  * `/__processes?match=S` counts this machine's processes whose command line contains S (at
  * least 8 characters; Linux /proc, else `null`): the browser tests, which run inside workerd,
  * check through it that a closed browser session left no Chromium process behind.
@@ -570,9 +575,29 @@ function scriptString(s: string): string {
   return JSON.stringify(s).replace(/</g, '\\u003c');
 }
 
+/** What `/script-page` does besides rendering: `?ws=`, `?sw=`, `?alert=`, `?open=`, `?go=`. */
+function scriptPageExtras(url: URL): { before: string; after: string } {
+  const ws = url.searchParams.get('ws');
+  const sw = url.searchParams.get('sw');
+  const go = url.searchParams.get('go');
+  const dialog = url.searchParams.get('alert');
+  const popup = url.searchParams.get('open');
+  const socket = `try { new WebSocket(${scriptString(ws ?? '')}).onerror = function () {}; } catch (e) {}`;
+  const worker = `if (navigator.serviceWorker) navigator.serviceWorker.register(${scriptString(sw ?? '')}).catch(function () {});`;
+  return {
+    before:
+      (ws !== null ? socket : '') +
+      (sw !== null ? worker : '') +
+      (dialog !== null ? `alert(${scriptString(dialog)});` : '') +
+      (popup !== null ? `window.open(${scriptString(popup)});` : ''),
+    after: go !== null ? `location.href = ${scriptString(go)};` : '',
+  };
+}
+
 /**
- * `/script-page?title=T&links=N&after=MS&fetch=PATH&img=PATH`: an HTML shell whose inline script
- * sets the title and appends the links (see the header comment).
+ * `/script-page?title=T&links=N&after=MS&fetch=PATH&img=PATH` (and `ws`, `sw`, `alert`, `open`,
+ * `go`): an HTML shell whose inline script sets the title and appends the links (see the header
+ * comment).
  */
 function scriptPageRoute({ res, url }: Call): void {
   const title = url.searchParams.get('title') ?? 'Script page';
@@ -580,6 +605,7 @@ function scriptPageRoute({ res, url }: Call): void {
   const after = intParam(url, 'after', 0, MAX_DELAY_MS);
   const fetchPath = url.searchParams.get('fetch');
   const img = url.searchParams.get('img');
+  const extras = scriptPageExtras(url);
   const script = `
 (function () {
   function render() {
@@ -597,13 +623,24 @@ function scriptPageRoute({ res, url }: Call): void {
     }
     document.body.appendChild(h1);
     document.body.appendChild(ul);
+    ${extras.after}
   }
   ${fetchPath !== null ? `fetch(${scriptString(fetchPath)}).catch(function () {});` : ''}
+  ${extras.before}
   if (${after} > 0) setTimeout(render, ${after}); else render();
 })();`;
   const image = img !== null ? `<img src="${escapeHtml(img)}" alt="">` : '';
   const body = `<!doctype html>\n<html><head><meta charset="utf-8"><title>Not rendered</title></head>\n<body>${image}<script>${script}</script></body></html>\n`;
   send(res, 200, HTML, body);
+}
+
+/** `/sw.js?fetch=URL&fetch=URL2`: a service worker that fetches each URL, in order, on install. */
+function serviceWorkerRoute({ res, url }: Call): void {
+  const fetches = url.searchParams
+    .getAll('fetch')
+    .map((target) => `fetch(${scriptString(target)}).catch(function () {})`);
+  const body = `self.addEventListener('install', function (e) {\n  e.waitUntil(Promise.all([${fetches.join(', ')}]));\n});\n`;
+  send(res, 200, 'text/javascript; charset=utf-8', body);
 }
 
 async function fixtureRoute({ res, path, url }: Call): Promise<void> {
@@ -873,6 +910,7 @@ const CONTROL_ROUTES = new Map<string, Handler>([
 const PAGE_ROUTES = new Map<string, Handler>([
   ['/page', pageRoute],
   ['/script-page', scriptPageRoute],
+  ['/sw.js', serviceWorkerRoute],
   ['/echo-headers', echoHeadersRoute],
   ['/text', textRoute],
   ['/json', jsonRoute],

@@ -126,6 +126,8 @@ describe('fetchPage: a page that is read', () => {
       // SHA-256 of "hello".
       contentHash: 'sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824',
       notModified: false,
+      rendered: false,
+      renderMs: null,
     });
   });
 
@@ -166,6 +168,8 @@ describe('fetchPage: a page that is read', () => {
       // SHA-256 of `page`.
       contentHash: 'sha256:d6b3e163d94b8a23eae180e045d7f93a71385ba2610e09909994637315e33c80',
       notModified: false,
+      rendered: false,
+      renderMs: null,
     });
     expect(bodyRead).toBe(1);
   });

@@ -69,3 +69,88 @@ describe('jobLimits', () => {
     });
   });
 });
+
+describe('parseJob: render and renderConcurrency', () => {
+  const parse = (fields: Record<string, unknown>) =>
+    parseJob({ urls: ['https://a.example/'], ...fields }, deployed);
+  const renderOf = (render?: unknown) => {
+    const parsed = parse({ render });
+    return parsed.ok ? parsed.spec.render : parsed.issues;
+  };
+  const defaults = { waitUntil: 'load', waitForSelector: null, blockResources: true };
+
+  it('is off by default, and for false or an object of mode false', () => {
+    expect(renderOf()).toBeNull();
+    expect(renderOf(false)).toBeNull();
+    expect(renderOf({ mode: false, waitUntil: 'networkidle0' })).toBeNull();
+  });
+
+  it('normalises true to always and "auto" to auto, with the defaults', () => {
+    expect(renderOf(true)).toEqual({ mode: 'always', ...defaults });
+    expect(renderOf('auto')).toEqual({ mode: 'auto', ...defaults });
+    expect(renderOf({ mode: true })).toEqual({ mode: 'always', ...defaults });
+  });
+
+  it('keeps the refinements of the object form', () => {
+    expect(
+      renderOf({
+        mode: 'auto',
+        waitUntil: 'networkidle0',
+        waitForSelector: '#app h1',
+        blockResources: false,
+      }),
+    ).toEqual({
+      mode: 'auto',
+      waitUntil: 'networkidle0',
+      waitForSelector: '#app h1',
+      blockResources: false,
+    });
+    expect(renderOf({ mode: true, waitUntil: 'domcontentloaded' })).toEqual({
+      mode: 'always',
+      ...defaults,
+      waitUntil: 'domcontentloaded',
+    });
+  });
+
+  it('refuses anything else, naming the field', () => {
+    for (const [render, path] of [
+      ['always', 'render'],
+      [1, 'render'],
+      [null, 'render'],
+      [{}, 'render'],
+      [{ mode: 'always' }, 'render'],
+      [{ mode: true, waitUntil: 'idle' }, 'render'],
+      [{ mode: true, waitForSelector: '' }, 'render'],
+      [{ mode: true, waitForSelector: '   ' }, 'render'],
+      [{ mode: true, waitForSelector: 'x'.repeat(501) }, 'render'],
+      [{ mode: true, blockResources: 'yes' }, 'render'],
+      [{ mode: true, extra: 1 }, 'render'],
+    ] as const) {
+      const issues = renderOf(render);
+      expect(Array.isArray(issues), JSON.stringify(render)).toBe(true);
+      expect((issues as Array<{ path: string }>)[0]?.path, JSON.stringify(render)).toMatch(
+        new RegExp(`^${path}`),
+      );
+    }
+    expect(renderOf({ mode: true, waitForSelector: 'x'.repeat(500) })).toMatchObject({
+      waitForSelector: 'x'.repeat(500),
+    });
+  });
+
+  it('renderConcurrency is 2 by default, 1..10, and taken without render too', () => {
+    const tabs = (renderConcurrency?: unknown) => {
+      const parsed = parse({ render: true, renderConcurrency });
+      return parsed.ok ? parsed.spec.renderConcurrency : parsed.issues;
+    };
+    expect(tabs()).toBe(2);
+    expect(tabs(1)).toBe(1);
+    expect(tabs(10)).toBe(10);
+    for (const value of [0, 11, 1.5, '2', null]) {
+      expect(tabs(value), String(value)).toEqual([
+        { path: 'renderConcurrency', message: expect.any(String) },
+      ]);
+    }
+    const alone = parse({ renderConcurrency: 5 });
+    expect(alone.ok && [alone.spec.render, alone.spec.renderConcurrency]).toEqual([null, 5]);
+  });
+});

@@ -17,6 +17,8 @@ function page(idx: number, links = 0, title = 'T'): WorkOutcome {
     data: { h: 'x'.repeat(10) },
     linkUrls: Array.from({ length: links }, (_, i) => `https://a.example/${'p'.repeat(96)}${i}`),
     meta: null,
+    rendered: false,
+    renderMs: null,
     etag: null,
     lastModified: null,
     contentHash: null,

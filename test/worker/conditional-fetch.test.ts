@@ -205,6 +205,8 @@ describe('validators and conditional requests', () => {
       lastModified: modifiedAt(1),
       contentHash: null,
       notModified: true,
+      rendered: false,
+      renderMs: null,
     });
     expect(await counted(tag, 'same')).toEqual({
       ifNoneMatch: 1,

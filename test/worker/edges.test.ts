@@ -133,6 +133,8 @@ const deniedResult = (url: string, status: number): Result => ({
   data: null,
   linkUrls: null,
   meta: null,
+  rendered: false,
+  renderMs: null,
   etag: null,
   lastModified: null,
   contentHash: null,

@@ -56,6 +56,8 @@ const RESULT_KEYS = [
   'data',
   'linkUrls',
   'meta',
+  'rendered',
+  'renderMs',
   'etag',
   'lastModified',
   'contentHash',
