@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
  * @typedef {{ binding: string, bucketName: string }} R2BucketSpec
  * @typedef {{ name: string, compatibilityDate: string, compatibilityFlags: string[],
  *   vars: Record<string, string>, durableObjects: DurableObjectSpec[],
- *   r2Buckets: R2BucketSpec[] }} WorkerDescriptor
+ *   r2Buckets: R2BucketSpec[], browser?: string | null }} WorkerDescriptor
  * @typedef {{ code: string, descriptor: WorkerDescriptor, path: string, built: boolean }} WorkerBundle
  */
 
@@ -160,6 +160,7 @@ function describe(config, wrangler) {
       binding: b.binding,
       bucketName: b.bucket_name ?? b.binding,
     })),
+    browser: config.browser?.binding ?? null,
   };
 }
 

@@ -109,6 +109,8 @@ function miniflareOptions(bundle, stateDir, token, options) {
   }
   // Buckets are kept under `stateDir` like the objects' storage (resourcePersistencePath).
   for (const b of d.r2Buckets ?? []) env[b.binding] = { type: 'r2', name: b.bucketName };
+  // Browser Rendering: a local Chrome (Debian's Chromium, seeded by `npm run setup:browser`).
+  if (d.browser) env[d.browser] = { type: 'browser', dev: { remote: false } };
   const onLog = options.onLog;
   return {
     host: '127.0.0.1',

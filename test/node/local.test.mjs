@@ -107,4 +107,23 @@ describe('startLocal', () => {
       await local.close();
     }
   });
+
+  it('renders in the local Chromium: render "auto" loads only the script-built page', async () => {
+    const local = await startLocal({ handleSignals: false });
+    try {
+      const b = origin.baseUrl();
+      const built = `${b}/script-page?title=Built+by+script&links=2&tag=local-render`;
+      const plain = `${b}/page?title=Static&links=1&tag=local-render`;
+      const job = await local.submit({ urls: [built, plain], render: 'auto', timeoutMs: 30_000 });
+      assert.equal((await local.wait(job.id, { timeoutMs: 60_000 })).status, 'completed');
+      const byUrl = new Map((await Array.fromAsync(local.results(job.id))).map((r) => [r.url, r]));
+      assert.deepEqual(
+        [byUrl.get(built)?.title, byUrl.get(built)?.links, byUrl.get(built)?.rendered],
+        ['Built by script', 2, true],
+      );
+      assert.deepEqual([byUrl.get(plain)?.title, byUrl.get(plain)?.rendered], ['Static', false]);
+    } finally {
+      await local.close();
+    }
+  });
 });

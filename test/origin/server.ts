@@ -20,13 +20,16 @@
  * least 8 characters; Linux /proc, else `null`): the browser tests, which run inside workerd,
  * check through it that a closed browser session left no Chromium process behind.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { FIXTURES, versionedBody } from './fixtures.ts';
+import { processesRoute, scriptPageRoute, serviceWorkerRoute } from './browser-pages.ts';
+import { type Call, Counters, type Handler, newTagStats } from './counters.ts';
+import { FIXTURES } from './fixtures.ts';
+import { escapeHtml, HTML, intParam, type Res, send, simplePage } from './respond.ts';
+import { versionedRoute, versionRoute } from './versioned-pages.ts';
 
 export interface OriginOptions {
   /** Port to listen on; 0 or undefined picks a free one. */
@@ -60,129 +63,9 @@ export const DEFAULT_HOSTS = [
   '127.0.0.7',
 ];
 
-interface HostStats {
-  requests: number;
-  inFlight: number;
-  maxInFlight: number;
-}
-
-interface TagStats {
-  requests: number;
-  inFlight: number;
-  maxInFlight: number;
-  aborted: number;
-  byHost: Map<string, HostStats>;
-  paths: Map<string, number>;
-  keys: Map<string, number>;
-  /** Requests per User-Agent header. */
-  agents: Map<string, number>;
-  /** Epoch ms of the first request and of the last response end. */
-  firstAt: number;
-  lastEndAt: number;
-  /** Integral of inFlight over time (request-ms), updated at every change. */
-  busyMs: number;
-  changedAt: number;
-  /** [start, end] epoch ms of the first TIMELINE_MAX requests, for `/__timeline`. */
-  timeline: Array<[number, number]>;
-  /** Requests `/hook` received, for `/__hooks`. */
-  hooks: HookRecord[];
-  /** Whether `/gate` pages answer (after `/__open`); until then they wait. */
-  gateOpen: boolean;
-  /** Releases the `/gate` requests waiting for `/__open`. */
-  gateWaiters: Set<() => void>;
-  /** The version of each `/versioned/NAME` page, by name (1 until `/__version` sets it). */
-  versions: Map<string, number>;
-  /** What the `/versioned/` pages were asked and answered, by path, for `/__stats`. */
-  conditional: Map<string, ConditionalStats>;
-}
-
-/** Per `/versioned/` path: validators received, 304s and 200s sent, body bytes sent. */
-interface ConditionalStats {
-  ifNoneMatch: number;
-  ifModifiedSince: number;
-  notModified: number;
-  ok: number;
-  /** Bytes of the bodies sent, as sent (compressed with `gzip=1`). */
-  bodyBytes: number;
-}
-
-/** One request to `/hook` (a callback receiver), as `/__hooks` returns it. */
-interface HookRecord {
-  method: string;
-  /** Path and query it was sent to. */
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-  /** The status `/hook` answered. */
-  status: number;
-  /** Epoch ms when it arrived. */
-  at: number;
-}
-
-type Res = http.ServerResponse;
-
-const HTML = 'text/html; charset=utf-8';
 const CHUNK = 64 * 1024;
 const MAX_DELAY_MS = 10 * 60_000;
-const TIMELINE_MAX = 20_000;
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
-
-function newTagStats(): TagStats {
-  return {
-    requests: 0,
-    inFlight: 0,
-    maxInFlight: 0,
-    aborted: 0,
-    byHost: new Map(),
-    paths: new Map(),
-    keys: new Map(),
-    agents: new Map(),
-    firstAt: 0,
-    lastEndAt: 0,
-    busyMs: 0,
-    changedAt: 0,
-    timeline: [],
-    hooks: [],
-    gateOpen: false,
-    gateWaiters: new Set(),
-    versions: new Map(),
-    conditional: new Map(),
-  };
-}
-
-function escapeHtml(s: string): string {
-  return s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
-}
-
-function intParam(url: URL, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  const raw = url.searchParams.get(name);
-  if (raw === null || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) return fallback;
-  return Math.min(Math.floor(n), max);
-}
-
-function simplePage(title: string, body = '', links = 0): string {
-  let anchors = '';
-  for (let i = 0; i < links; i++) anchors += `<li><a href="/page?n=${i}">Link ${i}</a></li>\n`;
-  return `<!doctype html>\n<html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>\n<body><h1>${escapeHtml(title)}</h1>${body}<ul>\n${anchors}</ul></body></html>\n`;
-}
-
-function send(
-  res: Res,
-  status: number,
-  contentType: string,
-  body: string | Buffer,
-  headers: http.OutgoingHttpHeaders = {},
-): void {
-  const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': buf.length, ...headers });
-  res.end(buf);
-}
 
 // The bulk of a /bench page, built once: ~2 KB of realistic markup with 20 links.
 const BENCH_BODY = (() => {
@@ -290,88 +173,6 @@ async function slowBody(res: Res, chunks: number, interval: number): Promise<voi
 function withQuery(path: string, url: URL): string {
   return url.search ? `${path}${url.search}` : path;
 }
-
-/** The origin's counters, per `?tag=`. */
-class Counters {
-  readonly tags = new Map<string, TagStats>();
-  /** robots.txt requests per Host header (robots.txt has no tag to count it under). */
-  readonly robotsRequests = new Map<string, number>();
-  /** The User-Agent of the last robots.txt request per Host header. */
-  readonly robotsAgents = new Map<string, string>();
-  /** The status robots.txt answers per Host header, when a test set one (`/__robots/answer`). */
-  readonly robotsStatus = new Map<string, number>();
-  /** The Crawl-delay robots.txt gives per Host header, and to which agent's group. */
-  readonly robotsCrawlDelay = new Map<string, { s: string; agent: string }>();
-
-  /** The stats of `tag`, created empty on first use. */
-  statsFor(tag: string): TagStats {
-    let s = this.tags.get(tag);
-    if (!s) {
-      s = newTagStats();
-      this.tags.set(tag, s);
-    }
-    return s;
-  }
-
-  /** Counts a request under its tag and host until its response closes. */
-  track(req: http.IncomingMessage, res: Res, url: URL, tag: string): void {
-    const s = this.statsFor(tag);
-    const host = req.headers.host ?? '';
-    let h = s.byHost.get(host);
-    if (!h) {
-      h = { requests: 0, inFlight: 0, maxInFlight: 0 };
-      s.byHost.set(host, h);
-    }
-    const hs = h;
-    const accrue = (now: number) => {
-      s.busyMs += s.inFlight * (now - s.changedAt);
-      s.changedAt = now;
-    };
-    const start = Date.now();
-    if (s.requests === 0) {
-      s.firstAt = start;
-      s.changedAt = start;
-    }
-    accrue(start);
-    const span: [number, number] = [start, 0];
-    if (s.timeline.length < TIMELINE_MAX) s.timeline.push(span);
-    s.requests++;
-    s.inFlight++;
-    s.maxInFlight = Math.max(s.maxInFlight, s.inFlight);
-    hs.requests++;
-    hs.inFlight++;
-    hs.maxInFlight = Math.max(hs.maxInFlight, hs.inFlight);
-    s.paths.set(url.pathname, (s.paths.get(url.pathname) ?? 0) + 1);
-    const agent = req.headers['user-agent'] ?? '';
-    s.agents.set(agent, (s.agents.get(agent) ?? 0) + 1);
-    const key = url.searchParams.get('key');
-    if (key !== null) s.keys.set(key, (s.keys.get(key) ?? 0) + 1);
-    res.once('close', () => {
-      // A reset may have replaced the tag's stats meanwhile: only touch the object we counted in.
-      const end = Date.now();
-      accrue(end);
-      s.lastEndAt = end;
-      span[1] = end;
-      s.inFlight--;
-      hs.inFlight--;
-      if (!res.writableFinished) s.aborted++;
-    });
-  }
-}
-
-/** One request as a route handler sees it. */
-interface Call {
-  req: http.IncomingMessage;
-  res: Res;
-  url: URL;
-  path: string;
-  tag: string;
-  counters: Counters;
-  /** Default delay of the `/bench/*` pages. */
-  latencyMs: number;
-}
-
-type Handler = (c: Call) => void | Promise<void>;
 
 /** The value of a `Retry-After` header when `?retryAfter=` asks for one. */
 function retryAfterHeader(url: URL): http.OutgoingHttpHeaders {
@@ -500,57 +301,6 @@ function robotsCrawlDelayRoute({ req, res, url, counters }: Call): void {
   send(res, 200, 'application/json', JSON.stringify({ host, s: s || null, agent }));
 }
 
-/** The names `/versioned/NAME` serves: one path segment of letters, digits, `.`, `_`, `-`. */
-const VERSIONED_NAME = /^[\w.-]+$/;
-
-/**
- * Sets the version of the tag's `/versioned/NAME` page: `?name=NAME&v=N` to N (an integer >= 1),
- * without `v` one up. Answers `{"name":..., "version": N}`.
- */
-function versionRoute({ res, url, tag, counters }: Call): void {
-  const name = url.searchParams.get('name') ?? '';
-  if (!VERSIONED_NAME.test(name)) {
-    send(res, 400, 'application/json', '{"error":"name"}');
-    return;
-  }
-  const versions = counters.statsFor(tag).versions;
-  const version = intParam(url, 'v', (versions.get(name) ?? 1) + 1);
-  versions.set(name, Math.max(1, version));
-  send(res, 200, 'application/json', JSON.stringify({ name, version: versions.get(name) }));
-}
-
-/** The ids of the processes whose command line contains `match`; null without /proc. */
-function processesMatching(match: string): number[] | null {
-  let pids: string[];
-  try {
-    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
-  } catch {
-    return null;
-  }
-  const found: number[] = [];
-  for (const pid of pids) {
-    try {
-      // Arguments are NUL-separated; zombies (already dead, not yet reaped) have none.
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0/g, ' ');
-      if (cmdline.includes(match) && Number(pid) !== process.pid) found.push(Number(pid));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return found;
-}
-
-/** `/__processes?match=S`: `{"count": N, "pids": [...]}` (see the header comment). */
-function processesRoute({ res, url }: Call): void {
-  const match = url.searchParams.get('match') ?? '';
-  if (match.length < 8) {
-    send(res, 400, 'application/json', '{"error":"match: at least 8 characters"}');
-    return;
-  }
-  const pids = processesMatching(match);
-  send(res, 200, 'application/json', JSON.stringify({ count: pids?.length ?? null, pids }));
-}
-
 // Page routes: what the tests, benchmarks and the drill scrape (counted per tag).
 
 /** A page whose title is the request's headers named by `?h=a,b` (`name=value;...`, sorted). */
@@ -568,79 +318,6 @@ function pageRoute({ res, url }: Call): void {
     intParam(url, 'repeat', 1, 10_000),
   );
   send(res, 200, HTML, simplePage(title, '', intParam(url, 'links', 0, 100_000)));
-}
-
-/** A JSON string literal safe inside an inline `<script>` (no `</script>`, no `<!--`). */
-function scriptString(s: string): string {
-  return JSON.stringify(s).replace(/</g, '\\u003c');
-}
-
-/** What `/script-page` does besides rendering: `?ws=`, `?sw=`, `?alert=`, `?open=`, `?go=`. */
-function scriptPageExtras(url: URL): { before: string; after: string } {
-  const ws = url.searchParams.get('ws');
-  const sw = url.searchParams.get('sw');
-  const go = url.searchParams.get('go');
-  const dialog = url.searchParams.get('alert');
-  const popup = url.searchParams.get('open');
-  const socket = `try { new WebSocket(${scriptString(ws ?? '')}).onerror = function () {}; } catch (e) {}`;
-  const worker = `if (navigator.serviceWorker) navigator.serviceWorker.register(${scriptString(sw ?? '')}).catch(function () {});`;
-  return {
-    before:
-      (ws !== null ? socket : '') +
-      (sw !== null ? worker : '') +
-      (dialog !== null ? `alert(${scriptString(dialog)});` : '') +
-      (popup !== null ? `window.open(${scriptString(popup)});` : ''),
-    after: go !== null ? `location.href = ${scriptString(go)};` : '',
-  };
-}
-
-/**
- * `/script-page?title=T&links=N&after=MS&fetch=PATH&img=PATH` (and `ws`, `sw`, `alert`, `open`,
- * `go`): an HTML shell whose inline script sets the title and appends the links (see the header
- * comment).
- */
-function scriptPageRoute({ res, url }: Call): void {
-  const title = url.searchParams.get('title') ?? 'Script page';
-  const links = intParam(url, 'links', 0, 100_000);
-  const after = intParam(url, 'after', 0, MAX_DELAY_MS);
-  const fetchPath = url.searchParams.get('fetch');
-  const img = url.searchParams.get('img');
-  const extras = scriptPageExtras(url);
-  const script = `
-(function () {
-  function render() {
-    document.title = ${scriptString(title)};
-    var h1 = document.createElement('h1');
-    h1.textContent = document.title;
-    var ul = document.createElement('ul');
-    for (var i = 0; i < ${links}; i++) {
-      var a = document.createElement('a');
-      a.href = '/page?n=' + i;
-      a.textContent = 'Link ' + i;
-      var li = document.createElement('li');
-      li.appendChild(a);
-      ul.appendChild(li);
-    }
-    document.body.appendChild(h1);
-    document.body.appendChild(ul);
-    ${extras.after}
-  }
-  ${fetchPath !== null ? `fetch(${scriptString(fetchPath)}).catch(function () {});` : ''}
-  ${extras.before}
-  if (${after} > 0) setTimeout(render, ${after}); else render();
-})();`;
-  const image = img !== null ? `<img src="${escapeHtml(img)}" alt="">` : '';
-  const body = `<!doctype html>\n<html><head><meta charset="utf-8"><title>Not rendered</title></head>\n<body>${image}<script>${script}</script></body></html>\n`;
-  send(res, 200, HTML, body);
-}
-
-/** `/sw.js?fetch=URL&fetch=URL2`: a service worker that fetches each URL, in order, on install. */
-function serviceWorkerRoute({ res, url }: Call): void {
-  const fetches = url.searchParams
-    .getAll('fetch')
-    .map((target) => `fetch(${scriptString(target)}).catch(function () {})`);
-  const body = `self.addEventListener('install', function (e) {\n  e.waitUntil(Promise.all([${fetches.join(', ')}]));\n});\n`;
-  send(res, 200, 'text/javascript; charset=utf-8', body);
 }
 
 async function fixtureRoute({ res, path, url }: Call): Promise<void> {
@@ -723,72 +400,6 @@ async function gateRoute({ res, url, tag, counters }: Call): Promise<void> {
     if (!open || res.destroyed) return;
   }
   send(res, 200, HTML, simplePage(url.searchParams.get('title') ?? 'Gate'));
-}
-
-/** Whether an If-None-Match value matches `etag` (weak comparison, as for GET; `*` matches). */
-function etagMatches(ifNoneMatch: string, etag: string): boolean {
-  const bare = (tag: string): string => tag.trim().replace(/^W\//, '');
-  return ifNoneMatch.split(',').some((tag) => tag.trim() === '*' || bare(tag) === bare(etag));
-}
-
-/**
- * Whether a request's validators say the client has the current version: If-None-Match when
- * sent (If-Modified-Since is then ignored, as RFC 9110 says), else If-Modified-Since.
- */
-function notModifiedSince(
-  req: http.IncomingMessage,
-  etag: string | null,
-  lastModified: Date | null,
-): boolean {
-  const inm = req.headers['if-none-match'];
-  if (inm !== undefined) return etag !== null && etagMatches(inm, etag);
-  const ims = Date.parse(req.headers['if-modified-since'] ?? '');
-  return lastModified !== null && !Number.isNaN(ims) && lastModified.getTime() <= ims;
-}
-
-/**
- * `/versioned/NAME`: a page whose content is that of its version (`/__version` changes it),
- * sent with a strong ETag `"NAME-vN"` and a Last-Modified of day N of January 2026, and 304
- * when the request's validators match. `?validators=etag|lm|none` sends only one of them or
- * neither (then always 200), `gzip=1` the body gzip-encoded, `size=N` pads it to N bytes,
- * `type=text` makes it text/plain. Counted per path in `/__stats` (`conditional`).
- */
-function versionedRoute({ req, res, url, path, tag, counters }: Call): void {
-  const name = path.slice('/versioned/'.length);
-  if (!VERSIONED_NAME.test(name)) {
-    send(res, 404, HTML, simplePage('No such versioned page'));
-    return;
-  }
-  const s = counters.statsFor(tag);
-  const version = s.versions.get(name) ?? 1;
-  const validators = url.searchParams.get('validators') ?? 'both';
-  const etag = validators === 'both' || validators === 'etag' ? `"${name}-v${version}"` : null;
-  const modified = validators === 'both' || validators === 'lm';
-  const lastModified = modified ? new Date(Date.UTC(2026, 0, version)) : null;
-  let c = s.conditional.get(path);
-  if (!c) {
-    c = { ifNoneMatch: 0, ifModifiedSince: 0, notModified: 0, ok: 0, bodyBytes: 0 };
-    s.conditional.set(path, c);
-  }
-  if (req.headers['if-none-match'] !== undefined) c.ifNoneMatch++;
-  if (req.headers['if-modified-since'] !== undefined) c.ifModifiedSince++;
-  const headers: http.OutgoingHttpHeaders = {};
-  if (etag !== null) headers.ETag = etag;
-  if (lastModified !== null) headers['Last-Modified'] = lastModified.toUTCString();
-  if (notModifiedSince(req, etag, lastModified)) {
-    c.notModified++;
-    res.writeHead(304, headers);
-    res.end();
-    return;
-  }
-  const text = url.searchParams.get('type') === 'text';
-  const plain = Buffer.from(versionedBody(name, version, intParam(url, 'size', 0, 1 << 26), text));
-  const gzip = url.searchParams.get('gzip') === '1';
-  const body = gzip ? gzipSync(plain) : plain;
-  if (gzip) headers['Content-Encoding'] = 'gzip';
-  c.ok++;
-  c.bodyBytes += body.length;
-  send(res, 200, text ? 'text/plain; charset=utf-8' : HTML, body, headers);
 }
 
 async function slowBodyRoute({ res, url }: Call): Promise<void> {
