@@ -7,17 +7,15 @@ import { join } from 'node:path';
 import {
   freePort,
   freshStateDir,
-  getJob,
   machineInfo,
   median,
+  pollUntilEnd,
   procMeter,
   ROOT,
   resultsStamp,
-  sleep,
   startOrigin,
   startServer,
   submitJob,
-  TERMINAL,
 } from '../scripts/lib/harness.mjs';
 
 const PAGES = 1_000;
@@ -41,12 +39,7 @@ async function timedJob(server, body) {
   meter.sample();
   const t0 = performance.now();
   const { id } = await submitJob(server.base, body);
-  let view = await getJob(server.base, id);
-  for (let i = 0; i < 100_000 && !TERMINAL.has(view.status); i++) {
-    await sleep(POLL_MS);
-    view = await getJob(server.base, id);
-    meter.sample();
-  }
+  const view = await pollUntilEnd(server.base, id, POLL_MS, () => meter.sample());
   const wallMs = performance.now() - t0;
   meter.sample();
   if (view.status !== 'completed' || view.counts.succeeded !== PAGES) {

@@ -9,17 +9,15 @@ import {
   descendants,
   freePort,
   freshStateDir,
-  getJob,
   machineInfo,
+  pollUntilEnd,
   procMeter,
   ROOT,
   readStat,
   resultsStamp,
-  sleep,
   startOrigin,
   startServer,
   submitJob,
-  TERMINAL,
 } from '../scripts/lib/harness.mjs';
 
 const PAGES = 200;
@@ -56,16 +54,13 @@ async function measuredJob(server, body) {
   let peakChromePssKb = 0;
   const t0 = performance.now();
   const { id } = await submitJob(server.base, body);
-  let view = await getJob(server.base, id);
-  for (let i = 0; i < 100_000 && !TERMINAL.has(view.status); i++) {
-    await sleep(POLL_MS);
-    view = await getJob(server.base, id);
+  const view = await pollUntilEnd(server.base, id, POLL_MS, () => {
     workerd.sample();
     chrome.sample();
     let pss = 0;
     for (const p of chromiumPids(server)) pss += pssKb(p);
     peakChromePssKb = Math.max(peakChromePssKb, pss);
-  }
+  });
   const wallS = (performance.now() - t0) / 1000;
   const res = await fetch(`${server.base}/v1/jobs/${id}/results?limit=1000`, {
     headers: { authorization: 'Bearer dev-token' },

@@ -473,12 +473,23 @@ export async function runPagesJob(base, origin, prefix, n, c, pollMs) {
   const urls = Array.from({ length: n }, (_, i) => `${origin.baseUrl()}/bench/${i}?tag=${tag}`);
   const t0 = Date.now();
   const accepted = await submitJob(base, { urls, concurrency: c, timeoutMs: 30_000 });
-  let view = await getJob(base, accepted.id);
+  const view = await pollUntilEnd(base, accepted.id, pollMs);
+  return { tag, t0, view };
+}
+
+/**
+ * Polls a job every `pollMs` until it ends, calling `onPoll` after each read (meters sample
+ * there); returns its final view.
+ * @param {string} base @param {string} id @param {number} pollMs @param {() => void} [onPoll]
+ */
+export async function pollUntilEnd(base, id, pollMs, onPoll = () => {}) {
+  let view = await getJob(base, id);
   for (let i = 0; i < 100_000 && !TERMINAL.has(view.status); i++) {
     await delay(pollMs);
-    view = await getJob(base, accepted.id);
+    view = await getJob(base, id);
+    onPoll();
   }
-  return { tag, t0, view };
+  return view;
 }
 
 /** @param {string} base @param {string} id @param {number} [timeoutMs] */

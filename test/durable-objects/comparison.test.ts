@@ -14,36 +14,23 @@ import { COORDINATOR_MIGRATIONS } from '../../src/coordinator/migrations';
 import { UrlStore } from '../../src/coordinator/url-store';
 import type { JobSpec, Result } from '../../src/jobs/types';
 import { Sql } from '../../src/lib/sql';
+import { resultOf } from '../support/outcomes';
 
 const EXTRACT: Pick<JobSpec, 'extract'> = { extract: { selectors: { h: 'h1' }, links: true } };
 const H = (c: string) => `sha256:${c.repeat(64)}`;
 
+/** An ok Result of `url` with its own title, heading and link (a previous job's, say). */
 function result(url: string, over: Partial<Result> = {}): Result {
-  return {
-    url,
-    finalUrl: url,
-    ok: true,
-    status: 200,
-    contentType: 'text/html',
+  return resultOf(url, {
     title: `title of ${url}`,
     links: 1,
     bytes: 10,
-    attempts: 1,
     durationMs: 5,
     fetchedAt: '2026-12-02T00:00:00.000Z',
     data: { h: `h1 of ${url}` },
     linkUrls: [`${url}/next`],
-    meta: null,
-    rendered: false,
-    renderMs: null,
-    etag: null,
-    lastModified: null,
-    contentHash: null,
-    notModified: false,
-    changed: null,
-    error: null,
     ...over,
-  };
+  });
 }
 
 /** A fresh coordinator database holding `urls` (their own normal form). */

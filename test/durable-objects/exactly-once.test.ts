@@ -14,6 +14,7 @@ import { Sql } from '../../src/lib/sql';
 import type { ExchangeRequest } from '../../src/shard/protocol';
 import { api, origin, submit, tag, waitForJob } from '../support/api';
 import { hangingJob } from '../support/hanging-job';
+import { okOutcome } from '../support/outcomes';
 
 /** Jobs a test left hanging: cancelled after it, so their fetches end. */
 const hanging: string[] = [];
@@ -24,26 +25,15 @@ afterEach(async () => {
 const fetchedAt = '2026-01-01T00:00:00.000Z';
 
 function okPage(title: string): PageOutcome {
-  return {
-    ok: true,
+  return okOutcome({
     finalUrl: 'http://x/',
-    status: 200,
-    contentType: 'text/html',
     title,
     links: 2,
     bytes: 123,
     data: {},
-    linkUrls: null,
-    meta: null,
-    rendered: false,
-    renderMs: null,
-    etag: null,
-    lastModified: null,
-    contentHash: null,
-    notModified: false,
     durationMs: 9,
     fetchedAt,
-  };
+  });
 }
 
 /** A 500 whose Retry-After (60 s) puts its retry far beyond the test. */

@@ -11,6 +11,7 @@ import type { PageOutcome } from '../../src/fetch/fetch-page';
 import type { JobSpec, Result } from '../../src/jobs/types';
 import type { Sql } from '../../src/lib/sql';
 import type { WorkOutcome } from '../../src/shard/protocol';
+import { okOutcome, resultOf } from '../support/outcomes';
 
 type Row = {
   url: string;
@@ -172,26 +173,7 @@ function failure(status: number, retryAfter: string | null = null): PageOutcome 
   };
 }
 
-const success: PageOutcome = {
-  ok: true,
-  finalUrl: 'http://h/0',
-  status: 200,
-  contentType: 'text/html',
-  title: 'T',
-  links: 0,
-  bytes: 10,
-  data: null,
-  linkUrls: null,
-  meta: null,
-  rendered: false,
-  renderMs: null,
-  etag: null,
-  lastModified: null,
-  contentHash: null,
-  notModified: false,
-  durationMs: 5,
-  fetchedAt: '2026-01-01T00:00:00.000Z',
-};
+const success: PageOutcome = okOutcome({ title: 'T', bytes: 10, durationMs: 5 });
 
 describe('applyOutcomes: the retry backoff', () => {
   it('backs off by the attempt that failed: +499 ms after attempt 1, +999 ms after attempt 2, then settles', () => {
@@ -286,30 +268,16 @@ describe('applyOutcomes and writeSettled: one Result per URL', () => {
     const stats = new JobStats();
     const result = (idx: number, ok: boolean): Settled => ({
       idx,
-      result: {
-        url: `http://h/${idx}`,
+      result: resultOf(`http://h/${idx}`, {
         finalUrl: null,
         ok,
         status: ok ? 200 : 404,
         contentType: null,
-        title: null,
-        links: 0,
         bytes: 100,
-        attempts: 1,
         durationMs: 7,
         fetchedAt: null,
-        data: null,
-        linkUrls: null,
-        meta: null,
-        rendered: false,
-        renderMs: null,
-        etag: null,
-        lastModified: null,
-        contentHash: null,
-        notModified: false,
-        changed: null,
         error: ok ? null : { kind: 'http_status', message: 'HTTP 404' },
-      },
+      }),
     });
     const s = store as unknown as UrlStore;
     writeSettled(s, counts, stats, [result(0, true)]);

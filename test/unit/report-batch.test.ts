@@ -4,28 +4,19 @@ import { describe, expect, it } from 'vitest';
 import type { PageOutcome } from '../../src/fetch/fetch-page';
 import type { WorkOutcome } from '../../src/shard/protocol';
 import { outcomeChars, REPORT_MAX_CHARS, takeReport } from '../../src/shard/report-batch';
+import { okOutcome } from '../support/outcomes';
 
 function page(idx: number, links = 0, title = 'T'): WorkOutcome {
-  const outcome = {
-    ok: true,
+  const outcome = okOutcome({
     finalUrl: 'https://a.example/',
-    status: 200,
-    contentType: 'text/html',
     title,
     links,
     bytes: 10,
     data: { h: 'x'.repeat(10) },
     linkUrls: Array.from({ length: links }, (_, i) => `https://a.example/${'p'.repeat(96)}${i}`),
-    meta: null,
-    rendered: false,
-    renderMs: null,
-    etag: null,
-    lastModified: null,
-    contentHash: null,
-    notModified: false,
     durationMs: 1,
     fetchedAt: '2026-12-01T00:00:00.000Z',
-  } as PageOutcome;
+  });
   return { type: 'page', idx, outcome };
 }
 
