@@ -32,10 +32,30 @@ interface RunSettings {
   wantAlarm: (at: number) => void;
 }
 
+/** Gives the thread's pending I/O a turn (see startInTurns). */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Calls `starts` in order: the first at once, each next one after `pause`. Starting a shard
+ * creates its object, which locally is synchronous work on this thread (its SQLite files);
+ * issued all in one turn, every shard's first requests would wait until the last object
+ * exists. One at a time, each shard's requests go out before the next object is made.
+ */
+export async function startInTurns(
+  starts: ReadonlyArray<() => void>,
+  pause: () => Promise<void> = nextTurn,
+): Promise<void> {
+  for (let i = 0; i < starts.length; i++) {
+    if (i > 0) await pause();
+    starts[i]?.();
+  }
+}
+
 /**
  * Starts runs until every queued URL has a connection (up to the job's concurrency). A run's
  * first URLs come with its start, which saves it a round trip before its first fetch; a run
- * that fails to start gives them back, and the alarm tries again soon.
+ * that fails to start gives them back, and the alarm tries again soon. Every run is booked and
+ * handed its URLs in this turn (they commit together); the starts then go out one per turn.
  */
 export async function startRuns(
   job: Job,
@@ -47,9 +67,10 @@ export async function startRuns(
   if (counts.queued <= 0 || job.record.ending) return;
   const queued = counts.queued;
   const runs = book.runs.map((r) => ({ slots: r.slots, running: r.runId !== null }));
+  const started: Promise<void>[] = [];
   const starts = runsToStart(runs, queued).map((idx) => {
     const run = book.runs[idx];
-    if (!run) return Promise.resolve();
+    if (!run) return () => {};
     const runId = randomToken();
     book.startRun(idx, runId, now);
     const first = firstBatch(run.slots, queued, spec.concurrency);
@@ -77,15 +98,21 @@ export async function startRuns(
       items: book.handOut(idx, book.allowance(idx, first), now),
       holds: hosts.holds(now),
     };
-    return port.start(idx, assignment).catch((err: unknown) => {
-      console.error(`shard ${idx} failed to start`, err);
-      if (run.runId !== runId) return;
-      book.takeBack(idx, Date.now());
-      hosts.setInUse(job.store.outPerHost());
-      settings.wantAlarm(Date.now() + START_RETRY_MS);
-    });
+    return () => {
+      // Between turns the job may have ended or the run been taken back: then it stays unstarted.
+      if (run.runId !== runId || job.record.ending || job.record.terminal) return;
+      const start = port.start(idx, assignment).catch((err: unknown) => {
+        console.error(`shard ${idx} failed to start`, err);
+        if (run.runId !== runId) return;
+        book.takeBack(idx, Date.now());
+        hosts.setInUse(job.store.outPerHost());
+        settings.wantAlarm(Date.now() + START_RETRY_MS);
+      });
+      started.push(start);
+    };
   });
-  await Promise.all(starts);
+  await startInTurns(starts);
+  await Promise.all(started);
 }
 
 /**
