@@ -10,6 +10,14 @@ describe('toHex', () => {
     expect(toHex(new ArrayBuffer(0))).toBe('');
   });
 
+  it('writes each of the 256 byte values as its own two digits', () => {
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const hex = toHex(all);
+    expect(hex).toHaveLength(512);
+    for (let b = 0; b < 256; b++) expect(Number.parseInt(hex.slice(2 * b, 2 * b + 2), 16)).toBe(b);
+    expect(hex).toMatch(/^[0-9a-f]+$/);
+  });
+
   it('reads only the bytes a view covers', () => {
     const bytes = new Uint8Array([1, 2, 3, 4, 5]);
     expect(toHex(bytes.subarray(1, 3))).toBe('0203');
