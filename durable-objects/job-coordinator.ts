@@ -32,7 +32,7 @@ type CoordinatorEnv = Env & { SETTLE_CHUNK_ROWS?: string; WEBHOOK_SECRET?: strin
 /**
  * One job: its spec, one row per URL, the results, and the alarm that drives retries, run
  * leases and the deadline. It is the single source of truth; shards only borrow URLs. The
- * parts live in src/coordinator/ (docs/architecture.md); this class is their RPC surface.
+ * parts live in src/coordinator/ (docs/ARCHITECTURE.md); this class is their RPC surface.
  */
 export class JobCoordinator extends DurableObject<CoordinatorEnv> {
   readonly #sql: Sql;
