@@ -12,6 +12,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { machineInfo, median, ROOT, resultsStamp, startOrigin } from '../scripts/lib/harness.mjs';
+import { tableLines } from '../scripts/lib/table.mjs';
 
 /**
  * @typedef {{ name: string, command: string, args: string[], versions: Record<string, string> }} Baseline
@@ -219,9 +220,7 @@ function printTable(summary) {
     String(s.maxInFlight),
     `${s.runsOk}/${s.runs}`,
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  for (const r of [head, ...rows])
-    console.log(r.map((x, i) => x.padStart(widths[i] ?? 0)).join('  '));
+  console.log(tableLines(head, rows).join('\n'));
 }
 
 const list = baselines();

@@ -29,6 +29,7 @@ import {
   submitJob,
   TERMINAL,
 } from '../scripts/lib/harness.mjs';
+import { tableLines } from '../scripts/lib/table.mjs';
 
 /**
  * @typedef {{ name: string, n: number, latencyMs: number, concurrency: number,
@@ -554,16 +555,7 @@ function printTable(rows) {
       : String(r.originMaxInFlight),
     r.allSucceeded ? 'yes' : 'NO',
   ]);
-  const widths = head.map((h, i) =>
-    Math.max(h.length, ...body.map((row) => (row[i] ?? '').length)),
-  );
-  const line = (/** @type {string[]} */ cells) =>
-    cells
-      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
-      .join('  ');
-  console.log(`\n${line(head)}`);
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of body) console.log(line(row));
+  console.log(`\n${tableLines(head, body).join('\n')}`);
 }
 
 async function main() {
