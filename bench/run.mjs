@@ -29,6 +29,7 @@ import {
   submitJob,
   TERMINAL,
 } from '../scripts/lib/harness.mjs';
+import { StallWatch } from '../scripts/lib/stall-watch.mjs';
 import { tableLines } from '../scripts/lib/table.mjs';
 
 /**
@@ -167,10 +168,11 @@ function sampleMeters(m, t0) {
 
 /**
  * Polls the job every POLL_MS until it ends (or limitMs passed), sampling the meters.
+ * A job that stops moving gets one CPU profile of the runtime (`stall`, see StallWatch).
  * @param {string} base @param {string} jobId @param {number} t0 @param {number} limitMs
- * @param {Meters} meters @param {Warn} warn
+ * @param {Meters} meters @param {Warn} warn @param {StallWatch} stall
  */
-async function pollToEnd(base, jobId, t0, limitMs, meters, warn) {
+async function pollToEnd(base, jobId, t0, limitMs, meters, warn, stall) {
   /** @type {number[]} */
   const pollMs = [];
   let pollErrors = 0;
@@ -189,6 +191,8 @@ async function pollToEnd(base, jobId, t0, limitMs, meters, warn) {
       if (pollErrors <= 5) warn(`status read failed: ${/** @type {Error} */ (err).message}`);
     }
     sampleMeters(meters, t0);
+    const stalled = await stall.observe(view);
+    if (stalled) warn(stalled);
     if (view && TERMINAL.has(view.status)) {
       seenMs = performance.now() - t0;
       break;
@@ -416,7 +420,8 @@ async function measureRun(run) {
   if (accepted.accepted !== s.n) warn(`accepted ${accepted.accepted} of ${s.n} URLs`);
   console.log(`  job ${accepted.id} accepted ${accepted.accepted} in ${ingestMs.toFixed(0)} ms`);
 
-  const polled = await pollToEnd(base, accepted.id, t0, run.limitMs, meters, warn);
+  const stall = new StallWatch({ out: join(RESULTS_DIR, `${run.tag}-stall.cpuprofile`) });
+  const polled = await pollToEnd(base, accepted.id, t0, run.limitMs, meters, warn, stall);
   const usage = stopMeters(meters, server, warn);
   const stats = await run.origin.stats(run.tag).catch(() => null);
   const perHostMax = checkOutcome(s, polled.view, stats, warn);
