@@ -12,7 +12,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { machineInfo, median, ROOT, resultsStamp, startOrigin } from '../scripts/lib/harness.mjs';
-import { tableLines } from '../scripts/lib/table.mjs';
+import { JOB_COLUMNS, tableLines } from '../scripts/lib/table.mjs';
 
 /**
  * @typedef {{ name: string, command: string, args: string[], versions: Record<string, string> }} Baseline
@@ -196,18 +196,7 @@ function summarize(list, all) {
 
 /** @param {ReturnType<typeof summarize>} summary */
 function printTable(summary) {
-  const head = [
-    'baseline',
-    'N',
-    'C',
-    'latency',
-    'floor s',
-    'wall s',
-    'x floor',
-    'CPU s',
-    'max infl',
-    'ok',
-  ];
+  const head = ['baseline', ...JOB_COLUMNS, 'max infl', 'ok'];
   const rows = summary.map((s) => [
     s.baseline,
     String(s.n),

@@ -30,7 +30,7 @@ import {
   TERMINAL,
 } from '../scripts/lib/harness.mjs';
 import { StallWatch } from '../scripts/lib/stall-watch.mjs';
-import { tableLines } from '../scripts/lib/table.mjs';
+import { JOB_COLUMNS, tableLines } from '../scripts/lib/table.mjs';
 
 /**
  * @typedef {{ name: string, n: number, latencyMs: number, concurrency: number,
@@ -525,13 +525,7 @@ function summarize(runs) {
 function printTable(rows) {
   const head = [
     'scenario',
-    'N',
-    'C',
-    'latency',
-    'floor s',
-    'wall s',
-    'x floor',
-    'CPU s',
+    ...JOB_COLUMNS,
     'CPU ms/1k pages',
     'peak RSS MB',
     'status p99 ms',
