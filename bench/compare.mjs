@@ -1,18 +1,8 @@
-// The change-detection benchmark (`npm run bench -- compare`): 1,000 pages with ETags, fetched
-// once, then fetched again twice, unchanged: once as a plain job and once with `compareWith`
-// the first. It reports, for each second run, the body bytes the origin sent, the 304s, the
-// workerd CPU and the wall time (POST to terminal). See bench/README.md.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { startBenchStack } from '../scripts/lib/bench-stack.mjs';
 import {
-  freePort,
-  freshStateDir,
-  machineInfo,
   median,
   pollUntilEnd,
   procMeter,
-  ROOT,
-  resultsStamp,
   startOrigin,
   startServer,
   submitJob,
@@ -108,23 +98,13 @@ async function round(server, origin, round) {
 
 async function main() {
   const runs = Math.max(1, Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 3));
-  const stamp = resultsStamp();
-  const dir = join(ROOT, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const logPath = join(dir, `compare-${stamp}.log`);
-  const origin = await startOrigin({ latencyMs: 0, logPath });
-  const server = await startServer({
-    port: await freePort(),
-    persistDir: freshStateDir(),
-    logPath,
-  });
+  const { origin, server, save, stop } = await startBenchStack('compare');
   /** @type {Array<Record<string, Second>>} */
   const rounds = [];
   try {
     for (let r = 0; r < runs; r++) rounds.push(await round(server, origin, r));
   } finally {
-    await server.kill();
-    await origin.close();
+    await stop();
   }
   /** @param {string} kind @param {'wallMs' | 'cpuS' | 'bodyBytes' | 'notModified' | 'ok'} field */
   const med = (kind, field) => median(rounds.map((r) => r[kind]?.[field] ?? Number.NaN));
@@ -138,9 +118,7 @@ async function main() {
         `  ${String(med(kind, 'ok')).padStart(5)}  ${med(kind, 'cpuS').toFixed(2).padStart(10)} s  ${(med(kind, 'wallMs') / 1000).toFixed(2)} s`,
     );
   }
-  const file = join(dir, `compare-${stamp}.json`);
-  writeFileSync(file, `${JSON.stringify({ machine: machineInfo(), rounds }, null, 2)}\n`);
-  console.log(`\nresults: ${file}`);
+  console.log(`\nresults: ${save({ rounds })}`);
   return 0;
 }
 

@@ -3,19 +3,13 @@
 // static with `render: "auto"`. Reports pages/s, the CPU of workerd and of the Chromium
 // processes, and their peak memory (PSS, so pages shared between Chromium's processes count
 // once). See bench/README.md.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { startBenchStack } from '../scripts/lib/bench-stack.mjs';
 import {
   descendants,
-  freePort,
-  freshStateDir,
-  machineInfo,
   pollUntilEnd,
   procMeter,
-  ROOT,
   readStat,
-  resultsStamp,
-  startOrigin,
   startServer,
   submitJob,
 } from '../scripts/lib/harness.mjs';
@@ -82,16 +76,7 @@ async function measuredJob(server, body) {
 }
 
 async function main() {
-  const stamp = resultsStamp();
-  const dir = join(ROOT, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const logPath = join(dir, `render-${stamp}.log`);
-  const origin = await startOrigin({ latencyMs: 0, logPath });
-  const server = await startServer({
-    port: await freePort(),
-    persistDir: freshStateDir(),
-    logPath,
-  });
+  const { stamp, origin, server, save, stop } = await startBenchStack('render');
   const scriptPage = (/** @type {string} */ t, /** @type {number} */ i) =>
     `${origin.baseUrl()}/script-page?title=Rendered+${i}&links=5&tag=${t}&i=${i}`;
   const staticPage = (/** @type {string} */ t, /** @type {number} */ i) =>
@@ -124,14 +109,11 @@ async function main() {
       concurrency: 10,
     });
   } finally {
-    await server.kill();
-    await origin.close();
+    await stop();
   }
   console.log(`\n${PAGES} pages per job, concurrency 10, local origin without latency:`);
   console.table(out);
-  const file = join(dir, `render-${stamp}.json`);
-  writeFileSync(file, `${JSON.stringify({ machine: machineInfo(), out }, null, 2)}\n`);
-  console.log(`results: ${file}`);
+  console.log(`results: ${save({ out })}`);
   return 0;
 }
 

@@ -30,29 +30,12 @@ export function okOutcome(over: Partial<OkOutcome> = {}): OkOutcome {
   };
 }
 
-/** The Result of `url` after one ok attempt. */
+/** The Result of `url` after one ok attempt: the ok outcome's fields, and what a Result adds. */
 export function resultOf(url: string, over: Partial<Result> = {}): Result {
   return {
     url,
-    finalUrl: url,
-    ok: true,
-    status: 200,
-    contentType: 'text/html',
-    title: null,
-    links: 0,
-    bytes: 0,
+    ...okOutcome({ finalUrl: url }),
     attempts: 1,
-    durationMs: 0,
-    fetchedAt: '2026-01-01T00:00:00.000Z',
-    data: null,
-    linkUrls: null,
-    meta: null,
-    rendered: false,
-    renderMs: null,
-    etag: null,
-    lastModified: null,
-    contentHash: null,
-    notModified: false,
     changed: null,
     error: null,
     ...over,

@@ -10,6 +10,7 @@ import { env } from 'cloudflare:workers';
 import puppeteer, { type Browser, type HTTPRequest, type Page } from '@cloudflare/puppeteer';
 import { describe, expect, inject, it } from 'vitest';
 import { origin, originStats, tag } from '../support/api';
+import { eventually } from '../support/render';
 
 /** Processes of one browser session, by its profile folder (null: no /proc on this machine). */
 async function sessionProcesses(sessionId: string): Promise<number | null> {
@@ -17,17 +18,6 @@ async function sessionProcesses(sessionId: string): Promise<number | null> {
     origin(`/__processes?match=${encodeURIComponent(`profile-${sessionId}`)}`),
   );
   return ((await res.json()) as { count: number | null }).count;
-}
-
-/** Polls until `check` holds (at most `ms`); returns its last value. */
-async function eventually<T>(read: () => Promise<T>, check: (v: T) => boolean, ms = 10_000) {
-  const until = Date.now() + ms;
-  let value = await read();
-  while (!check(value) && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 50));
-    value = await read();
-  }
-  return value;
 }
 
 /** The href of every link of the page, in document order. */

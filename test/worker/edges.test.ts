@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app';
 import type { Result } from '../../src/jobs/types';
 import { allResults, api, origin, originStats, submit, tag, waitForJob } from '../support/api';
+import { resultOf } from '../support/outcomes';
 
 interface Envelope {
   error: { code: string; message: string; details?: unknown[] };
@@ -118,33 +119,19 @@ async function setRobotsAnswer(host: string, status: number | null): Promise<voi
 }
 
 /** The Result of a URL settled because its host's robots.txt answered `status`: never fetched. */
-const deniedResult = (url: string, status: number): Result => ({
-  url,
-  finalUrl: null,
-  ok: false,
-  status: null,
-  contentType: null,
-  title: null,
-  links: 0,
-  bytes: 0,
-  attempts: 0,
-  durationMs: 0,
-  fetchedAt: null,
-  data: null,
-  linkUrls: null,
-  meta: null,
-  rendered: false,
-  renderMs: null,
-  etag: null,
-  lastModified: null,
-  contentHash: null,
-  notModified: false,
-  changed: null,
-  error: {
-    kind: 'robots',
-    message: `robots.txt unreachable (HTTP ${status}): nothing on this host is fetched`,
-  },
-});
+const deniedResult = (url: string, status: number): Result =>
+  resultOf(url, {
+    finalUrl: null,
+    ok: false,
+    status: null,
+    contentType: null,
+    attempts: 0,
+    fetchedAt: null,
+    error: {
+      kind: 'robots',
+      message: `robots.txt unreachable (HTTP ${status}): nothing on this host is fetched`,
+    },
+  });
 
 describe('robots.txt answering 5xx (respectRobots: RFC 9309 says disallow all)', () => {
   // 127.0.0.5 is the origin host no other test uses (see test/origin/server.ts).
