@@ -152,7 +152,8 @@ describe.skipIf(!inject('browserTests'))('the render guard', () => {
     try {
       const popup = blockedUrl(`/popup?tag=${t}`);
       const page = origin(`/script-page?title=Popups&open=${q(popup)}&tag=${t}`);
-      expect((await render(renderRequest(page))).ok).toBe(true);
+      // The whole result, so that a failed render names its kind and message.
+      expect(await render(renderRequest(page))).toMatchObject({ ok: true });
       const closed = await eventually(
         async () => [...opened].filter((id) => ended.has(id)).length,
         (n) => n === 1,
