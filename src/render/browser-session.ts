@@ -13,6 +13,7 @@ import puppeteer, {
   type CDPSession,
   type Target,
 } from '@cloudflare/puppeteer';
+import { type CreatedTarget, PopupCloser } from './popup-closer';
 import { requestVerdict } from './request-rules';
 
 /** A request paused by the browser-wide interception (CDP `Fetch.requestPaused`, the part read). */
@@ -32,19 +33,6 @@ const KEEP_ALIVE_MS = 300_000;
 /** A browser that does not answer within this is taken for dead. */
 const ALIVE_WAIT_MS = 2_000;
 
-/** A target the browser reports (CDP `Target.targetCreated`, the part read). */
-interface CreatedTarget {
-  targetInfo: { targetId: string; type: string; openerId?: string };
-}
-
-/**
- * A popup is closed only once puppeteer has attached to it: closing it while puppeteer's
- * auto-attach is under way leaves the opener's navigation waiting forever (its `load` never
- * reported, not even puppeteer's own timeout firing). One puppeteer does not announce within this
- * is closed anyway.
- */
-const POPUP_GRACE_MS = 2_000;
-
 /** The CDP id of a puppeteer target: not public API, so undefined when it is not there. */
 function targetIdOf(target: Target): string | undefined {
   const id = (target as unknown as { _targetId?: unknown })._targetId;
@@ -52,36 +40,22 @@ function targetIdOf(target: Target): string | undefined {
 }
 
 /**
- * The browser's own CDP session, on which every page a page opened (window.open, a link with a
- * target) is closed as soon as puppeteer has attached to it: its opener is named in the CDP
- * event even when the opener has closed already, which puppeteer's `Target.opener()` does not
- * survive. `waiting` holds the popups still open, so it never outgrows the browser's tabs.
+ * The browser's own CDP session, on which every page a page opened is closed (`PopupCloser`):
+ * its opener is named in the CDP event even when the opener has closed already, which
+ * puppeteer's `Target.opener()` does not survive.
  */
 async function browserSession(browser: Browser): Promise<CDPSession> {
   const cdp = await browser.target().createCDPSession();
-  const waiting = new Map<string, ReturnType<typeof setTimeout>>();
-  const close = (targetId: string) => {
-    const timer = waiting.get(targetId);
-    if (timer === undefined) return;
-    clearTimeout(timer);
-    waiting.delete(targetId);
+  const popups = new PopupCloser((targetId) => {
     cdp.send('Target.closeTarget', { targetId }).catch(ignore);
-  };
-  cdp.on('Target.targetCreated', ({ targetInfo }: CreatedTarget) => {
-    if (targetInfo.type !== 'page' || !targetInfo.openerId) return;
-    const { targetId } = targetInfo;
-    waiting.set(
-      targetId,
-      setTimeout(() => close(targetId), POPUP_GRACE_MS),
-    );
   });
+  cdp.on('Target.targetCreated', (event: CreatedTarget) => popups.created(event));
   cdp.on('Target.targetDestroyed', ({ targetId }: { targetId: string }) => {
-    clearTimeout(waiting.get(targetId));
-    waiting.delete(targetId);
+    popups.destroyed(targetId);
   });
   browser.on('targetcreated', (target: Target) => {
     const targetId = targetIdOf(target);
-    if (targetId !== undefined) close(targetId);
+    if (targetId !== undefined) popups.announced(targetId);
   });
   await cdp.send('Target.setDiscoverTargets', { discover: true });
   return cdp;
