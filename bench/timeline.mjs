@@ -1,6 +1,7 @@
 // Where a job's time goes, seen from the origin: runs one job against a fresh local server
-// and prints the mean requests in flight per latency-long window and how long a finished
-// request's connection waited before the next request started (slot reuse lag).
+// and prints the ramp (how fast the connections filled), the mean requests in flight per
+// latency-long window, how long a finished request's connection waited before the next request
+// started (slot reuse lag) and the drain (how long connections idled at the end).
 //
 //   npm run bench:timeline -- [N=1000] [C=50] [latencyMs=250]
 import {
@@ -11,6 +12,7 @@ import {
   startOrigin,
   startServer,
 } from '../scripts/lib/harness.mjs';
+import { timelineStats } from '../scripts/lib/timeline-stats.mjs';
 
 const [n = 1000, c = 50, latency = 250] = process.argv.slice(2).map(Number);
 const origin = await startOrigin({ latencyMs: latency });
@@ -25,29 +27,22 @@ try {
   const { tag, t0, view } = await runPagesJob(server.base, origin, 'timeline', n, c, 50);
   const res = await fetch(`${origin.baseUrl()}/__timeline?tag=${tag}`);
   const spans = /** @type {Array<[number, number]>} */ (await res.json());
-  const starts = spans.map(([s]) => s - t0).sort((a, b) => a - b);
-  const ends = spans.map(([, e]) => e - t0).sort((a, b) => a - b);
+  const stats = timelineStats(spans, t0, c, latency);
   const api = Date.parse(view.finishedAt ?? '') - Date.parse(view.createdAt ?? '');
+  const ms = (/** @type {number} */ x) => `${Math.round(x)} ms`;
   console.log(
-    `${view.status}: API ${api} ms; first request at ${starts[0]} ms, last response at ${ends.at(-1)} ms`,
+    `${view.status}: API ${api} ms; first request at ${ms(stats.firstStartMs)}, last response at ${ms(stats.lastEndMs)}`,
   );
-  /** @type {number[]} */
-  const busy = [];
-  for (const [s, e] of spans) {
-    for (let t = s - t0; t < e - t0; t++) {
-      const w = Math.floor(t / latency);
-      busy[w] = (busy[w] ?? 0) + 1;
-    }
-  }
+  console.log(
+    `ramp: the first ${c} requests started ${ms(stats.rampMeanMs)} after the POST on average, ` +
+      `the last of them at ${ms(stats.rampLastMs)}; drain: after its last response a connection ` +
+      `idled ${ms(stats.drainMeanMs)} on average`,
+  );
   console.log(
     `mean in flight per ${latency} ms window: ` +
-      Array.from(busy, (b, i) => `${i}:${((b ?? 0) / latency).toFixed(1)}`).join(' '),
+      stats.inFlight.map((b, i) => `${i}:${b.toFixed(1)}`).join(' '),
   );
-  // The k-th request after the first C reuses the slot freed by the (k-C)-th response.
-  /** @type {number[]} */
-  const lags = [];
-  for (let k = c; k < starts.length; k++) lags.push(starts[k] - ends[k - c]);
-  lags.sort((a, b) => a - b);
+  const lags = [...stats.lagMs].sort((a, b) => a - b);
   const q = (/** @type {number} */ p) => lags[Math.floor((lags.length - 1) * p)];
   console.log(
     `slot reuse lag ms: p10 ${q(0.1)} p50 ${q(0.5)} p90 ${q(0.9)} p99 ${q(0.99)} max ${lags.at(-1)}`,
