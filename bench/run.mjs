@@ -8,7 +8,6 @@
 //   npm run bench -- all --runs 3    # every scenario, 3 runs each, medians reported
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -17,10 +16,6 @@ import {
   freshStateDir,
   getJob,
   machineInfo,
-  median,
-  ORIGIN_HOSTS,
-  percentile,
-  procMeter,
   ROOT,
   resultsStamp,
   sleep,
@@ -30,141 +25,28 @@ import {
   TERMINAL,
 } from '../scripts/lib/harness.mjs';
 import { StallWatch } from '../scripts/lib/stall-watch.mjs';
-import { JOB_COLUMNS, tableLines } from '../scripts/lib/table.mjs';
+import { sampleMeters, startMeters, stopMeters } from './lib/meters.mjs';
+import { checkOutcome, jobTimes, printTable, runRecord, summarize } from './lib/run-record.mjs';
+import { DEFAULT_SCENARIOS, floorMs, SCENARIOS, scenarioUrls } from './lib/scenarios.mjs';
 
-/**
- * @typedef {{ name: string, n: number, latencyMs: number, concurrency: number,
- *   perHostConcurrency: number, hosts: string[], note: string }} Scenario
- */
-
-/** @type {Record<string, Scenario>} */
-const SCENARIOS = {
-  small: {
-    name: 'small',
-    n: 1_000,
-    latencyMs: 250,
-    concurrency: 50,
-    perHostConcurrency: 50,
-    hosts: ['127.0.0.1'],
-    note: 'latency-bound; target <= 1.05x floor (runtime floor: npm run bench:floor)',
-  },
-  mid: {
-    name: 'mid',
-    n: 2_000,
-    latencyMs: 100,
-    concurrency: 100,
-    perHostConcurrency: 100,
-    hosts: ['127.0.0.1'],
-    note: 'per-round cost; target <= 1.18x floor (the seed aiohttp scraper here)',
-  },
-  cpu: {
-    name: 'cpu',
-    n: 10_000,
-    latencyMs: 50,
-    concurrency: 200,
-    perHostConcurrency: 200,
-    hosts: ['127.0.0.1'],
-    note: 'CPU-bound on 2 cores; beat aiohttp (4.3x floor, 10.7 s)',
-  },
-  big: {
-    name: 'big',
-    n: 100_000,
-    latencyMs: 20,
-    concurrency: 500,
-    perHostConcurrency: 500,
-    hosts: ['127.0.0.1'],
-    note: 'ingest (POST round trip) < 2 s; completes; memory bounded',
-  },
-  hosts: {
-    name: 'hosts',
-    n: 2_000,
-    latencyMs: 50,
-    concurrency: 16,
-    perHostConcurrency: 4,
-    hosts: ORIGIN_HOSTS,
-    note: 'per-host limit: origin maxInFlight per host must be <= 4',
-  },
-};
-const DEFAULT_SCENARIOS = ['small', 'hosts'];
 /** Benchmarks with a script of their own (`npm run bench -- compare`). */
 const OWN_SCRIPTS = ['compare', 'render'];
 const POLL_MS = 100;
 const RESULTS_DIR = join(ROOT, 'bench', 'results');
 
-/** @param {Scenario} s  ceil(N / effective C) x L, in ms. */
-function floorMs(s) {
-  const effective = Math.min(s.concurrency, s.perHostConcurrency * s.hosts.length);
-  return Math.ceil(s.n / effective) * s.latencyMs;
-}
-
 /**
  * @typedef {import('../scripts/lib/harness.mjs').JobView} JobView
  * @typedef {import('../scripts/lib/harness.mjs').OriginStats} OriginStats
+ * @typedef {import('./lib/scenarios.mjs').Scenario} Scenario
+ * @typedef {import('./lib/meters.mjs').Meters} Meters
+ * @typedef {import('./lib/meters.mjs').Usage} Usage
+ * @typedef {import('./lib/meters.mjs').Warn} Warn
+ * @typedef {import('./lib/run-record.mjs').Run} Run
+ * @typedef {import('./lib/run-record.mjs').Polled} Polled
+ * @typedef {import('./lib/run-record.mjs').JobTimes} JobTimes
+ * @typedef {import('./lib/run-record.mjs').RunResult} RunResult
  * @typedef {Awaited<ReturnType<typeof startServer>>} Server
- * @typedef {Awaited<ReturnType<typeof startOrigin>>} Origin
- * @typedef {(msg: string) => void} Warn
- * @typedef {{ s: Scenario, runNo: number, tag: string, logPath: string, floor: number,
- *   limitMs: number, warnings: string[], warn: Warn, origin: Origin, server: Server }} Run
- *   One run of a scenario: what it is, where it logs, what it found wrong so far.
- * @typedef {ReturnType<typeof startMeters>} Meters
- * @typedef {Awaited<ReturnType<typeof pollToEnd>>} Polled
- * @typedef {ReturnType<typeof stopMeters>} Usage
- * @typedef {ReturnType<typeof jobTimes>} JobTimes
  */
-
-/**
- * The scenario's URLs: distinct /bench pages, spread over its hosts in turn.
- * @param {Scenario} s @param {Origin} origin @param {string} tag
- */
-function scenarioUrls(s, origin, tag) {
-  const urls = new Array(s.n);
-  for (let i = 0; i < s.n; i++) {
-    const host = /** @type {string} */ (s.hosts[i % s.hosts.length]);
-    urls[i] = `${origin.baseUrl(host)}/bench/${i}?tag=${tag}`;
-  }
-  return urls;
-}
-
-/**
- * CPU and memory meters of the server's workerd processes and of its whole tree, first
- * samples taken; the RSS series starts empty.
- * @param {Server} server @param {Warn} warn
- */
-function startMeters(server, warn) {
-  const workerd = procMeter(() => server.workerdPids());
-  const tree = procMeter(() => server.treePids());
-  workerd.sample();
-  tree.sample();
-  if (workerd.pids().length === 0)
-    warn('no workerd process found under the server: CPU/memory not measured');
-  const initialWorkerd = workerd.pids();
-  const load0 = os.loadavg();
-  const lastSample = performance.now();
-  /** [seconds since submit, workerd RSS MB] every 5 s: flat means memory is bounded. */
-  /** @type {Array<[number, number]>} */
-  const rssSeries = [];
-  const lastRss = performance.now();
-  return { workerd, tree, initialWorkerd, load0, lastSample, rssSeries, lastRss };
-}
-
-/**
- * Samples the meters every 0.5 s, and the workerd RSS into the series every 5 s.
- * @param {Meters} m @param {number} t0
- */
-function sampleMeters(m, t0) {
-  if (performance.now() - m.lastSample > 500) {
-    m.lastSample = performance.now();
-    m.workerd.sample();
-    m.tree.sample();
-    if (performance.now() - m.lastRss >= 5_000) {
-      m.lastRss = performance.now();
-      m.rssSeries.push([
-        Number(((m.lastRss - t0) / 1000).toFixed(1)),
-        Math.round(m.workerd.rssMB()),
-      ]);
-    }
-  }
-}
 
 /**
  * Polls the job every POLL_MS until it ends (or limitMs passed), sampling the meters.
@@ -222,152 +104,6 @@ function printProgress(view, t0) {
         ? `ok=${c.succeeded} failed=${c.failed} inFlight=${c.inFlight} queued=${c.queued} retrying=${c.retrying}`
         : ''),
   );
-}
-
-/**
- * Last samples once the job ended; warns about workerd restarts and wrangler reloads.
- * @param {Meters} m @param {Server} server @param {Warn} warn
- */
-function stopMeters(m, server, warn) {
-  m.workerd.sample();
-  m.tree.sample();
-  const load1 = os.loadavg();
-  for (const p of m.workerd.pids()) {
-    if (!m.initialWorkerd.includes(p))
-      warn(`workerd pid ${p} appeared during the run (a reload or restart?)`);
-  }
-  const cpuS = m.workerd.cpuS();
-  const reloads = server.reloads();
-  if (reloads > 0) {
-    warn(
-      `wrangler reloaded the worker ${reloads}x during the run (a source file changed): ` +
-        'in-flight work was dropped, numbers are not representative',
-    );
-  }
-  const treeCpuS = m.tree.cpuS();
-  return { load1, cpuS, reloads, treeCpuS };
-}
-
-/**
- * Warns about whatever the job and the origin say went wrong; the origin's max in flight per
- * host.
- * @param {Scenario} s @param {JobView | null} view @param {OriginStats | null} stats
- * @param {Warn} warn
- */
-function checkOutcome(s, view, stats, warn) {
-  const counts = view?.counts;
-  if (!view || !TERMINAL.has(view.status)) warn('job did not reach a terminal status');
-  else if (view.status !== 'completed') warn(`job ended ${view.status}`);
-  if (counts && counts.succeeded !== s.n) {
-    warn(
-      `succeeded ${counts.succeeded} != N ${s.n} (failed ${counts.failed}, cancelled ${counts.cancelled})`,
-    );
-  }
-  if (stats && stats.requests !== s.n)
-    warn(`origin saw ${stats.requests} requests for ${s.n} URLs`);
-  if (stats && stats.maxInFlight > s.concurrency) {
-    warn(`origin maxInFlight ${stats.maxInFlight} > concurrency ${s.concurrency}`);
-  }
-  /** @type {Record<string, number>} */
-  const perHostMax = {};
-  if (stats) {
-    for (const [h, v] of Object.entries(stats.byHost)) perHostMax[h] = v.maxInFlight;
-    if (s.hosts.length > 1) {
-      for (const [h, m] of Object.entries(perHostMax)) {
-        if (m > s.perHostConcurrency)
-          warn(`host ${h}: maxInFlight ${m} > perHostConcurrency ${s.perHostConcurrency}`);
-      }
-    }
-  }
-  return perHostMax;
-}
-
-/**
- * Submit-to-completed: from just before the POST to the job's own finishedAt (same clock:
- * the server runs on this machine), so polling granularity does not count. Also the job's
- * own created-to-finished and started-to-finished.
- * @param {JobView | null} view @param {number} t0Epoch
- */
-function jobTimes(view, t0Epoch) {
-  const wallMs =
-    view?.finishedAt && TERMINAL.has(view.status)
-      ? Date.parse(view.finishedAt) - t0Epoch
-      : Number.NaN;
-  const apiMs =
-    view?.createdAt && view.finishedAt
-      ? Date.parse(view.finishedAt) - Date.parse(view.createdAt)
-      : Number.NaN;
-  const apiRunMs =
-    view?.startedAt && view.finishedAt
-      ? Date.parse(view.finishedAt) - Date.parse(view.startedAt)
-      : Number.NaN;
-  return { wallMs, apiMs, apiRunMs };
-}
-
-/**
- * The record of one run, as stored in the results JSON.
- * @param {Run} run
- * @param {{ jobId: string, ingestMs: number, t0Epoch: number, times: JobTimes, polled: Polled,
- *   meters: Meters, usage: Usage, stats: OriginStats | null,
- *   perHostMax: Record<string, number> }} m
- */
-function runRecord(run, m) {
-  const { s, floor } = run;
-  const { jobId, ingestMs, t0Epoch, polled, meters, usage, stats, perHostMax } = m;
-  const { view, pollMs } = polled;
-  const { wallMs, apiMs, apiRunMs } = m.times;
-  const { cpuS } = usage;
-  return {
-    scenario: s.name,
-    run: run.runNo,
-    tag: run.tag,
-    jobId,
-    n: s.n,
-    concurrency: s.concurrency,
-    perHostConcurrency: s.perHostConcurrency,
-    hosts: s.hosts.length,
-    latencyMs: s.latencyMs,
-    floorS: floor / 1000,
-    ingestS: ingestMs / 1000,
-    wallS: wallMs / 1000,
-    xFloor: wallMs / floor,
-    seenS: polled.seenMs / 1000,
-    apiCreatedToFinishedS: apiMs / 1000,
-    apiStartedToFinishedS: apiRunMs / 1000,
-    status: view?.status ?? null,
-    counts: view?.counts ?? null,
-    jobStats: view?.stats ?? null,
-    cpuS,
-    treeCpuS: usage.treeCpuS,
-    cpuMsPer1kPages: (cpuS * 1000) / (s.n / 1000),
-    peakRssMB: meters.workerd.peakMB(),
-    rssSeries: meters.rssSeries,
-    workerdPids: meters.workerd.pids(),
-    loadAvg1mBefore: meters.load0[0],
-    loadAvg1mAfter: usage.load1[0],
-    statusReads: pollMs.length,
-    statusReadErrors: polled.pollErrors,
-    statusP50Ms: percentile(pollMs, 50),
-    statusP99Ms: percentile(pollMs, 99),
-    statusMaxMs: pollMs.length ? Math.max(...pollMs) : Number.NaN,
-    origin: stats
-      ? {
-          requests: stats.requests,
-          maxInFlight: stats.maxInFlight,
-          aborted: stats.aborted,
-          perHostMaxInFlight: perHostMax,
-          // Where the time went: POST to the first request the origin saw, the mean
-          // requests in flight while it was busy (C at best), last response to the end.
-          firstRequestS: (stats.firstAt - t0Epoch) / 1000,
-          avgInFlight: stats.avgInFlight,
-          lastResponseS: (stats.lastEndAt - t0Epoch) / 1000,
-        }
-      : null,
-    serverReadyS: run.server.readyMs / 1000,
-    reloads: usage.reloads,
-    serverLog: run.logPath,
-    warnings: run.warnings,
-  };
 }
 
 /**
@@ -481,80 +217,6 @@ async function runScenario(s, runNo, stamp) {
     }
     await origin.close();
   }
-}
-
-/** @typedef {Awaited<ReturnType<typeof runScenario>>} RunResult */
-
-/**
- * The median of every numeric field over the runs of one scenario.
- * @param {RunResult[]} runs
- */
-function summarize(runs) {
-  const first = /** @type {RunResult} */ (runs[0]);
-  /** @param {(r: RunResult) => number} f */
-  const med = (f) => median(runs.map(f));
-  return {
-    scenario: first.scenario,
-    runs: runs.length,
-    n: first.n,
-    concurrency: first.concurrency,
-    perHostConcurrency: first.perHostConcurrency,
-    hosts: first.hosts,
-    latencyMs: first.latencyMs,
-    floorS: first.floorS,
-    ingestS: med((r) => r.ingestS),
-    wallS: med((r) => r.wallS),
-    xFloor: med((r) => r.xFloor),
-    apiCreatedToFinishedS: med((r) => r.apiCreatedToFinishedS),
-    cpuS: med((r) => r.cpuS),
-    treeCpuS: med((r) => r.treeCpuS),
-    cpuMsPer1kPages: med((r) => r.cpuMsPer1kPages),
-    peakRssMB: med((r) => r.peakRssMB),
-    statusP50Ms: med((r) => r.statusP50Ms),
-    statusP99Ms: med((r) => r.statusP99Ms),
-    originMaxInFlight: Math.max(...runs.map((r) => r.origin?.maxInFlight ?? 0)),
-    perHostMaxInFlight: Math.max(
-      ...runs.map((r) => Math.max(0, ...Object.values(r.origin?.perHostMaxInFlight ?? {}))),
-    ),
-    allSucceeded: runs.every((r) => r.counts?.succeeded === r.n && r.status === 'completed'),
-    warnings: runs.flatMap((r) => r.warnings.map((w) => `run ${r.run}: ${w}`)),
-  };
-}
-
-/** @param {ReturnType<typeof summarize>[]} rows */
-function printTable(rows) {
-  const head = [
-    'scenario',
-    ...JOB_COLUMNS,
-    'CPU ms/1k pages',
-    'peak RSS MB',
-    'status p99 ms',
-    'ingest s',
-    'API s',
-    'max infl',
-    'ok',
-  ];
-  const f = (/** @type {number} */ x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
-  const body = rows.map((r) => [
-    r.runs > 1 ? `${r.scenario} (median of ${r.runs})` : r.scenario,
-    String(r.n),
-    r.hosts > 1 ? `${r.concurrency} (${r.perHostConcurrency}/host)` : String(r.concurrency),
-    `${r.latencyMs} ms`,
-    f(r.floorS),
-    f(r.wallS),
-    f(r.xFloor),
-    f(r.cpuS),
-    f(r.cpuMsPer1kPages, 0),
-    f(r.peakRssMB, 0),
-    f(r.statusP99Ms, 1),
-    f(r.ingestS),
-    f(r.apiCreatedToFinishedS),
-    r.hosts > 1
-      ? `${r.originMaxInFlight} (${r.perHostMaxInFlight}/host)`
-      : String(r.originMaxInFlight),
-    r.allSucceeded ? 'yes' : 'NO',
-  ]);
-  console.log(`\n${tableLines(head, body).join('\n')}`);
 }
 
 async function main() {
