@@ -1,32 +1,26 @@
 // Shared plumbing of the benchmark (bench/run.mjs) and the crash drill (scripts/chaos.mjs):
 // a local origin in its own process, the API server (`scripts/start.mjs`, i.e. wrangler dev)
-// in its own process group, /proc-based CPU and memory readings of its workerd processes, and
-// small API helpers. Everything is bounded in time.
+// in its own process group, and small figures helpers. Everything is bounded in time. Its
+// importers also get the /proc readings (proc.mjs) and the API client (api-client.mjs) here.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os, { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { descendants, isAlive, readStat } from './proc.mjs';
+
+export * from './api-client.mjs';
+export * from './proc.mjs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const TOKEN = 'dev-token';
 export const ORIGIN_HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
-export const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'timed_out']);
-/** Linux reports utime/stime in clock ticks; USER_HZ is 100 on every mainstream kernel. */
-export const CLK_TCK = 100;
 
 /**
- * @typedef {{ total: number, queued: number, inFlight: number, retrying: number,
- *   succeeded: number, failed: number, cancelled: number }} Counts
- * @typedef {{ id: string, status: string, createdAt?: string, startedAt?: string | null,
- *   finishedAt?: string | null, counts: Counts, stats?: Record<string, unknown> }} JobView
  * @typedef {{ requests: number, inFlight: number, maxInFlight: number, aborted: number,
  *   firstAt: number, lastEndAt: number, avgInFlight: number,
  *   byHost: Record<string, { requests: number, maxInFlight: number }> }} OriginStats
- * @typedef {{ url: string, ok: boolean, attempts: number, status?: number | null,
- *   error: null | { kind: string, message: string } }} Result
  */
 
 export const sleep = delay;
@@ -159,86 +153,6 @@ export async function startOrigin(opts) {
       if (!done) child.kill('SIGKILL');
     },
   };
-}
-
-/**
- * Process table rows from /proc: pid, parent, process group, name, state.
- * @returns {Map<number, { pid: number, ppid: number, pgrp: number, comm: string, state: string }>}
- */
-export function processTable() {
-  /** @type {Map<number, { pid: number, ppid: number, pgrp: number, comm: string, state: string }>} */
-  const table = new Map();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const st = readStat(Number(name));
-    if (st) table.set(st.pid, st);
-  }
-  return table;
-}
-
-/**
- * Parses /proc/PID/stat (the command name may contain spaces and parentheses).
- * @param {number} pid
- */
-export function readStat(pid) {
-  let text;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  const comm = text.slice(open + 1, close);
-  const f = text
-    .slice(close + 2)
-    .trim()
-    .split(/\s+/);
-  // f[0] is field 3 (state); utime/stime are fields 14/15 -> f[11], f[12].
-  return {
-    pid,
-    comm,
-    state: f[0] ?? '?',
-    ppid: Number(f[1]),
-    pgrp: Number(f[2]),
-    ticks: Number(f[11]) + Number(f[12]),
-  };
-}
-
-/** @param {number} pid  All live descendants of pid (not pid itself). */
-export function descendants(pid) {
-  const table = processTable();
-  /** @type {number[]} */
-  const out = [];
-  const queue = [pid];
-  for (let guard = 0; queue.length > 0 && guard < 10_000; guard++) {
-    const parent = queue.shift();
-    for (const row of table.values()) {
-      if (row.ppid === parent && row.state !== 'Z') {
-        out.push(row.pid);
-        queue.push(row.pid);
-      }
-    }
-  }
-  return out;
-}
-
-/** @param {number} pid  VmRSS and VmHWM in kB (0 when the process is gone). */
-export function readMem(pid) {
-  try {
-    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (/** @type {string} */ key) =>
-      Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
-    return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
-  } catch {
-    return { rssKb: 0, hwmKb: 0 };
-  }
-}
-
-/** @param {number} pid */
-export function isAlive(pid) {
-  const st = readStat(pid);
-  return st !== null && st.state !== 'Z';
 }
 
 /**
@@ -411,122 +325,6 @@ async function answers(base, timeoutMs) {
   }
 }
 
-/**
- * CPU ticks (utime + stime) summed over pids; processes that are gone count 0.
- * @param {number[]} pids
- */
-export function cpuTicks(pids) {
-  let sum = 0;
-  for (const p of pids) sum += readStat(p)?.ticks ?? 0;
-  return sum;
-}
-
-/** @param {string} base @param {string} path @param {RequestInit & { timeoutMs?: number }} [init] */
-export async function api(base, path, init = {}) {
-  const { timeoutMs = 30_000, ...rest } = init;
-  const res = await fetch(`${base}${path}`, {
-    ...rest,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(rest.headers ?? {}) },
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const text = await res.text();
-  /** @type {unknown} */
-  let body = null;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = text;
-  }
-  return { status: res.status, body };
-}
-
-/**
- * POST /v1/jobs; throws unless 202/200.
- * @param {string} base
- * @param {Record<string, unknown>} job
- * @param {number} [timeoutMs]
- */
-export async function submitJob(base, job, timeoutMs = 60_000) {
-  const res = await api(base, '/v1/jobs', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(job),
-    timeoutMs,
-  });
-  if (res.status !== 202 && res.status !== 200) {
-    throw new Error(`POST /v1/jobs -> ${res.status} ${JSON.stringify(res.body).slice(0, 500)}`);
-  }
-  return /** @type {{ id: string, status: string, accepted: number, duplicates: number }} */ (
-    res.body
-  );
-}
-
-/**
- * Runs one job of `n` distinct origin pages at concurrency `c` through the API and polls it
- * every `pollMs` until it ends. Returns the tag its URLs carry at the origin, the epoch ms
- * just before the POST, and the final view.
- * @param {string} base @param {{ baseUrl: (host?: string) => string }} origin
- * @param {string} prefix @param {number} n @param {number} c @param {number} pollMs
- */
-export async function runPagesJob(base, origin, prefix, n, c, pollMs) {
-  const tag = `${prefix}-${Date.now()}`;
-  const urls = Array.from({ length: n }, (_, i) => `${origin.baseUrl()}/bench/${i}?tag=${tag}`);
-  const t0 = Date.now();
-  const accepted = await submitJob(base, { urls, concurrency: c, timeoutMs: 30_000 });
-  const view = await pollUntilEnd(base, accepted.id, pollMs);
-  return { tag, t0, view };
-}
-
-/**
- * Polls a job every `pollMs` until it ends, calling `onPoll` after each read (meters sample
- * there); returns its final view.
- * @param {string} base @param {string} id @param {number} pollMs @param {() => void} [onPoll]
- */
-export async function pollUntilEnd(base, id, pollMs, onPoll = () => {}) {
-  let view = await getJob(base, id);
-  for (let i = 0; i < 100_000 && !TERMINAL.has(view.status); i++) {
-    await delay(pollMs);
-    view = await getJob(base, id);
-    onPoll();
-  }
-  return view;
-}
-
-/** @param {string} base @param {string} id @param {number} [timeoutMs] */
-export async function getJob(base, id, timeoutMs = 10_000) {
-  const res = await api(base, `/v1/jobs/${id}`, { timeoutMs });
-  if (res.status !== 200)
-    throw new Error(
-      `GET /v1/jobs/${id} -> ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`,
-    );
-  return /** @type {JobView} */ (res.body);
-}
-
-/**
- * Pages through all results (JSON pages of `limit`), bounded by maxPages.
- * @param {string} base @param {string} id
- */
-export async function allResults(base, id, limit = 1000, maxPages = 1_000) {
-  /** @type {Result[]} */
-  const items = [];
-  /** @type {string | null} */
-  let cursor = null;
-  for (let page = 0; page < maxPages; page++) {
-    const q = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
-    const res = await api(base, `/v1/jobs/${id}/results?limit=${limit}${q}`);
-    if (res.status !== 200)
-      throw new Error(
-        `results page ${page} -> ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`,
-      );
-    const body = /** @type {{ items: Result[], nextCursor: string | null }} */ (res.body);
-    items.push(...body.items);
-    if (!body.nextCursor || body.items.length === 0)
-      return { items, pages: page + 1, complete: true };
-    cursor = body.nextCursor;
-  }
-  return { items, pages: maxPages, complete: false };
-}
-
 /** @param {number[]} xs @param {number} p  nearest-rank percentile (0..100) */
 export function percentile(xs, p) {
   if (xs.length === 0) return Number.NaN;
@@ -549,48 +347,4 @@ export function median(xs) {
 /** @param {string} path */
 export function exists(path) {
   return existsSync(path);
-}
-
-/**
- * CPU and memory of a changing set of processes (wrangler may replace workerd on a reload):
- * pids present at the first sample count from that sample on, pids that appear later count
- * from their start; a pid that disappears keeps the last reading taken while it was alive.
- * @param {() => number[]} listPids
- */
-export function procMeter(listPids) {
-  /** @type {Map<number, number>} */
-  const base = new Map();
-  /** @type {Map<number, number>} */
-  const last = new Map();
-  let first = true;
-  let peakRssKb = 0;
-  let peakHwmKb = 0;
-  let nowRssKb = 0;
-  const meter = {
-    sample() {
-      nowRssKb = 0;
-      for (const p of listPids()) {
-        const st = readStat(p);
-        if (!st) continue;
-        if (!base.has(p)) base.set(p, first ? st.ticks : 0);
-        last.set(p, st.ticks);
-        const m = readMem(p);
-        peakRssKb = Math.max(peakRssKb, m.rssKb);
-        nowRssKb = Math.max(nowRssKb, m.rssKb);
-        peakHwmKb = Math.max(peakHwmKb, m.hwmKb);
-      }
-      first = false;
-    },
-    cpuS() {
-      let ticks = 0;
-      for (const [p, t] of last) ticks += t - (base.get(p) ?? 0);
-      return ticks / CLK_TCK;
-    },
-    /** Highest single-process VmHWM/VmRSS seen (MB). */
-    peakMB: () => Math.max(peakRssKb, peakHwmKb) / 1024,
-    /** The largest single-process VmRSS at the last sample (MB). */
-    rssMB: () => nowRssKb / 1024,
-    pids: () => [...last.keys()],
-  };
-  return meter;
 }
