@@ -119,7 +119,7 @@ function runProcess(b, urlsFile) {
 /**
  * One measured run of one baseline over N fresh URLs, and what is wrong with it.
  * @param {Baseline} b @param {number} run @param {string} dir
- * @param {Awaited<ReturnType<typeof startOrigin>>} origin
+ * @param {import('../scripts/lib/harness.mjs').Origin} origin
  * @returns {Promise<Run>}
  */
 async function measure(b, run, dir, origin) {

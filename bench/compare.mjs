@@ -1,12 +1,5 @@
 import { startBenchStack } from '../scripts/lib/bench-stack.mjs';
-import {
-  median,
-  pollUntilEnd,
-  procMeter,
-  startOrigin,
-  startServer,
-  submitJob,
-} from '../scripts/lib/harness.mjs';
+import { median, pollUntilEnd, procMeter, submitJob } from '../scripts/lib/harness.mjs';
 
 const PAGES = 1_000;
 const CONCURRENCY = 50;
@@ -21,7 +14,7 @@ const POLL_MS = 50;
 
 /**
  * One job over `urls` through the API, polled to its end: wall time and workerd CPU.
- * @param {Awaited<ReturnType<typeof startServer>>} server
+ * @param {import('../scripts/lib/harness.mjs').Server} server
  * @param {Record<string, unknown>} body
  */
 async function timedJob(server, body) {
@@ -40,7 +33,7 @@ async function timedJob(server, body) {
 
 /**
  * What the origin sent for one tag's versioned pages: body bytes, 304s, 200s.
- * @param {Awaited<ReturnType<typeof startOrigin>>} origin @param {string} tag
+ * @param {import('../scripts/lib/harness.mjs').Origin} origin @param {string} tag
  */
 async function sent(origin, tag) {
   const stats = /** @type {{ conditional: Record<string, { bodyBytes: number,
@@ -59,8 +52,8 @@ async function sent(origin, tag) {
 /**
  * One round: a first run, then the two second runs in the order given (alternated between
  * rounds, so neither always runs on a warmer process).
- * @param {Awaited<ReturnType<typeof startServer>>} server
- * @param {Awaited<ReturnType<typeof startOrigin>>} origin
+ * @param {import('../scripts/lib/harness.mjs').Server} server
+ * @param {import('../scripts/lib/harness.mjs').Origin} origin
  * @param {number} round
  */
 async function round(server, origin, round) {

@@ -153,7 +153,7 @@ async function waitForEnd(base, id, limitMs) {
 /**
  * The load itself: the mix for the duration, with the workerd CPU it took and, if asked, a
  * CPU profile of it.
- * @param {Options} o @param {Awaited<ReturnType<typeof startServer>>} server
+ * @param {Options} o @param {import('../scripts/lib/harness.mjs').Server} server
  * @param {string} bigId @param {Record<string, unknown>} small @param {string} stamp
  */
 async function load(o, server, bigId, small, stamp) {
@@ -229,8 +229,8 @@ function printFigures(o, s) {
 
 /**
  * One load run on a started origin and server: the big job, the load, the end, the check.
- * @param {Options} o @param {Awaited<ReturnType<typeof startOrigin>>} origin
- * @param {Awaited<ReturnType<typeof startServer>>} server @param {string} stamp
+ * @param {Options} o @param {import('../scripts/lib/harness.mjs').Origin} origin
+ * @param {import('../scripts/lib/harness.mjs').Server} server @param {string} stamp
  */
 async function measure(o, origin, server, stamp) {
   const tag = `load-${stamp}`;

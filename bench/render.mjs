@@ -10,7 +10,6 @@ import {
   pollUntilEnd,
   procMeter,
   readStat,
-  startServer,
   submitJob,
 } from '../scripts/lib/harness.mjs';
 
@@ -29,7 +28,7 @@ function pssKb(pid) {
 
 /**
  * The Chromium processes under the server (Miniflare starts them from wrangler's process).
- * @param {Awaited<ReturnType<typeof startServer>>} server
+ * @param {import('../scripts/lib/harness.mjs').Server} server
  */
 function chromiumPids(server) {
   return descendants(server.pid).filter((p) => /^chrom/.test(readStat(p)?.comm ?? ''));
@@ -37,7 +36,7 @@ function chromiumPids(server) {
 
 /**
  * One job polled to its end, with meters on workerd and on Chromium.
- * @param {Awaited<ReturnType<typeof startServer>>} server
+ * @param {import('../scripts/lib/harness.mjs').Server} server
  * @param {Record<string, unknown>} body
  */
 async function measuredJob(server, body) {

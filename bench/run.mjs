@@ -45,7 +45,7 @@ const RESULTS_DIR = join(ROOT, 'bench', 'results');
  * @typedef {import('./lib/run-record.mjs').Polled} Polled
  * @typedef {import('./lib/run-record.mjs').JobTimes} JobTimes
  * @typedef {import('./lib/run-record.mjs').RunResult} RunResult
- * @typedef {Awaited<ReturnType<typeof startServer>>} Server
+ * @typedef {import('../scripts/lib/harness.mjs').Server} Server
  */
 
 /**

@@ -7,6 +7,7 @@
 import {
   freePort,
   freshStateDir,
+  percentile,
   runPagesJob,
   sleep,
   startOrigin,
@@ -42,10 +43,9 @@ try {
     `mean in flight per ${latency} ms window: ` +
       stats.inFlight.map((b, i) => `${i}:${b.toFixed(1)}`).join(' '),
   );
-  const lags = [...stats.lagMs].sort((a, b) => a - b);
-  const q = (/** @type {number} */ p) => lags[Math.floor((lags.length - 1) * p)];
+  const q = (/** @type {number} */ p) => percentile(stats.lagMs, p);
   console.log(
-    `slot reuse lag ms: p10 ${q(0.1)} p50 ${q(0.5)} p90 ${q(0.9)} p99 ${q(0.99)} max ${lags.at(-1)}`,
+    `slot reuse lag ms: p10 ${q(10)} p50 ${q(50)} p90 ${q(90)} p99 ${q(99)} max ${q(100)}`,
   );
 } finally {
   await server.kill();

@@ -45,8 +45,8 @@ function fmtCounts(c) {
 /**
  * @typedef {import('./lib/harness.mjs').Counts} Counts
  * @typedef {import('./lib/harness.mjs').JobView} JobView
- * @typedef {Awaited<ReturnType<typeof startServer>>} Server
- * @typedef {Awaited<ReturnType<typeof startOrigin>>} Origin
+ * @typedef {import('./lib/harness.mjs').Server} Server
+ * @typedef {import('./lib/harness.mjs').Origin} Origin
  * @typedef {{ kills: number, n: number, latencyMs: number, concurrency: number }} Options
  * @typedef {Options & { logPath: string, tag: string, persistDir: string, port: number,
  *   targets: number[], problems: string[], server: Server | null }} Drill

@@ -4,7 +4,7 @@ import os from 'node:os';
 import { procMeter } from '../../scripts/lib/harness.mjs';
 
 /**
- * @typedef {Awaited<ReturnType<typeof import('../../scripts/lib/harness.mjs').startServer>>} Server
+ * @typedef {import('../../scripts/lib/harness.mjs').Server} Server
  * @typedef {(msg: string) => void} Warn
  * @typedef {ReturnType<typeof startMeters>} Meters
  * @typedef {ReturnType<typeof stopMeters>} Usage

@@ -10,7 +10,7 @@ import { JOB_COLUMNS, tableLines } from '../../scripts/lib/table.mjs';
  * @typedef {import('./meters.mjs').Warn} Warn
  * @typedef {import('../../scripts/lib/harness.mjs').JobView} JobView
  * @typedef {import('../../scripts/lib/harness.mjs').OriginStats} OriginStats
- * @typedef {Awaited<ReturnType<typeof import('../../scripts/lib/harness.mjs').startServer>>} Server
+ * @typedef {import('../../scripts/lib/harness.mjs').Server} Server
  * @typedef {import('./scenarios.mjs').Origin} Origin
  * @typedef {{ s: Scenario, runNo: number, tag: string, logPath: string, floor: number,
  *   limitMs: number, warnings: string[], warn: Warn, origin: Origin, server: Server }} Run

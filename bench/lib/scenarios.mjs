@@ -2,7 +2,7 @@
 // against the local origin, its floor ceil(N / C) x latency, and its URLs.
 import { ORIGIN_HOSTS } from '../../scripts/lib/harness.mjs';
 
-/** @typedef {Awaited<ReturnType<typeof import('../../scripts/lib/harness.mjs').startOrigin>>} Origin */
+/** @typedef {import('../../scripts/lib/harness.mjs').Origin} Origin */
 
 /**
  * @typedef {{ name: string, n: number, latencyMs: number, concurrency: number,

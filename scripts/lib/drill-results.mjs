@@ -5,7 +5,7 @@ import { allResults } from './harness.mjs';
 
 /**
  * @typedef {import('./harness.mjs').Result} Result
- * @typedef {Awaited<ReturnType<typeof import('./harness.mjs').startOrigin>>} Origin
+ * @typedef {import('./harness.mjs').Origin} Origin
  */
 
 /**

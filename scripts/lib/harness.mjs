@@ -21,6 +21,8 @@ export const ORIGIN_HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4']
  * @typedef {{ requests: number, inFlight: number, maxInFlight: number, aborted: number,
  *   firstAt: number, lastEndAt: number, avgInFlight: number,
  *   byHost: Record<string, { requests: number, maxInFlight: number }> }} OriginStats
+ * @typedef {Awaited<ReturnType<typeof startOrigin>>} Origin  A started local origin.
+ * @typedef {Awaited<ReturnType<typeof startServer>>} Server  A started API server.
  */
 
 export const sleep = delay;
